@@ -1,0 +1,222 @@
+"""NAME
+    pyfix.cli.postconf - Postfix configuration utility
+
+SUMMARY
+    postconf [-dfhHnx] [-c config_dir] [-o name=value] [name ...]
+    postconf -e name=value ... | -X name ... | -# name ...
+    postconf -M[fx] [service[/type] ...], -F ..., -P ..., -Me/-MX/-M# ...
+    postconf -m
+
+DESCRIPTION
+    Shows and edits main.cf and master.cf exactly as Postfix's postconf(1)
+    does: the same options, the same output layout (white space
+    normalized, -f folding), the same warnings about unknown and unused
+    parameters, and the same fatal messages and exit status.  "-c dir"
+    (or $MAIL_CONFIG) selects the configuration directory.
+
+    Start-up stays cheap: no lookup-table or DNS code is imported.
+
+    Parameters read: all of them, on request; config_directory.
+
+DIAGNOSTICS
+    Problems are reported on stderr as "postconf: warning: ..." or
+    "postconf: fatal: ..."; a fatal error exits with status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyfix.log.msg import FatalError, msg_fatal, set_progname
+
+SHOW_NONDEF = 1 << 0
+SHOW_DEFS = 1 << 1
+HIDE_NAME = 1 << 2
+SHOW_MAPS = 1 << 3
+EDIT_CONF = 1 << 4
+SHOW_LOCKS = 1 << 5
+SHOW_EVAL = 1 << 6
+SHOW_SASL_SERV = 1 << 7
+SHOW_SASL_CLNT = 1 << 8
+COMMENT_OUT = 1 << 9
+MASTER_ENTRY = 1 << 10
+FOLD_LINE = 1 << 11
+EDIT_EXCL = 1 << 12
+MASTER_FLD = 1 << 13
+MAIN_PARAM = 1 << 14
+EXP_DSN_TEMPL = 1 << 15
+PARAM_CLASS = 1 << 16
+MAIN_OVER = 1 << 17
+DUMP_DSN_TEMPL = 1 << 18
+MASTER_PARAM = 1 << 19
+HIDE_VALUE = 1 << 20
+SHOW_TLS = 1 << 21
+
+OPTION_BITS = {
+    "a": SHOW_SASL_SERV,
+    "A": SHOW_SASL_CLNT,
+    "b": EXP_DSN_TEMPL,
+    "C": PARAM_CLASS,
+    "d": SHOW_DEFS,
+    "e": EDIT_CONF,
+    "f": FOLD_LINE,
+    "F": MASTER_FLD,
+    "h": HIDE_NAME,
+    "H": HIDE_VALUE,
+    "l": SHOW_LOCKS,
+    "m": SHOW_MAPS,
+    "M": MASTER_ENTRY,
+    "n": SHOW_NONDEF,
+    "o": MAIN_OVER,
+    "p": MAIN_PARAM,
+    "P": MASTER_PARAM,
+    "t": DUMP_DSN_TEMPL,
+    "T": SHOW_TLS,
+    "x": SHOW_EVAL,
+    "X": EDIT_EXCL,
+    "#": COMMENT_OUT,
+}
+OPTIONS_WITH_ARG = "cCoT"
+ALL_OPTIONS = "aAbcCdeEfFhHlmMnopPtTvxX#"
+
+MAJOR_MODES = (
+    SHOW_SASL_SERV | SHOW_SASL_CLNT | EXP_DSN_TEMPL | SHOW_LOCKS | SHOW_MAPS
+    | DUMP_DSN_TEMPL | MAIN_PARAM | MASTER_ENTRY | MASTER_FLD | MASTER_PARAM | SHOW_TLS
+)
+EDITS = EDIT_CONF | COMMENT_OUT | EDIT_EXCL
+INCOMPATIBLE = (
+    MAJOR_MODES,
+    SHOW_DEFS | SHOW_NONDEF | EDITS,
+    FOLD_LINE | EDITS,
+    SHOW_EVAL | EDITS,
+    MAIN_OVER | SHOW_DEFS | EDITS,
+    HIDE_NAME | EDITS | HIDE_VALUE,
+)
+COMPATIBLE = (
+    (SHOW_SASL_SERV, 0),
+    (SHOW_SASL_CLNT, 0),
+    (EXP_DSN_TEMPL, 0),
+    (SHOW_LOCKS, 0),
+    (SHOW_MAPS, 0),
+    (SHOW_TLS, 0),
+    (DUMP_DSN_TEMPL, 0),
+    (MAIN_PARAM, EDITS | FOLD_LINE | HIDE_NAME | PARAM_CLASS | SHOW_EVAL | SHOW_DEFS
+     | SHOW_NONDEF | MAIN_OVER | HIDE_VALUE),
+    (MASTER_ENTRY, EDITS | FOLD_LINE | MAIN_OVER | SHOW_EVAL),
+    (MASTER_FLD, EDIT_CONF | FOLD_LINE | HIDE_NAME | MAIN_OVER | SHOW_EVAL | HIDE_VALUE),
+    (MASTER_PARAM, EDIT_CONF | EDIT_EXCL | FOLD_LINE | HIDE_NAME | MAIN_OVER | SHOW_EVAL
+     | HIDE_VALUE),
+    (PARAM_CLASS, MAIN_PARAM | SHOW_DEFS | SHOW_NONDEF),
+)
+NAME_ORDER = (
+    ("-a", SHOW_SASL_SERV), ("-A", SHOW_SASL_CLNT), ("-b", EXP_DSN_TEMPL),
+    ("-C", PARAM_CLASS), ("-d", SHOW_DEFS), ("-e", EDIT_CONF), ("-f", FOLD_LINE),
+    ("-F", MASTER_FLD), ("-h", HIDE_NAME), ("-H", HIDE_VALUE), ("-l", SHOW_LOCKS),
+    ("-m", SHOW_MAPS), ("-M", MASTER_ENTRY), ("-n", SHOW_NONDEF), ("-o", MAIN_OVER),
+    ("-p", MAIN_PARAM), ("-P", MASTER_PARAM), ("-t", DUMP_DSN_TEMPL), ("-T", SHOW_TLS),
+    ("-x", SHOW_EVAL), ("-X", EDIT_EXCL), ("-#", COMMENT_OUT),
+)
+USAGE = (
+    "usage: {} [-a (server SASL types)] [-A (client SASL types)] [-b (bounce templates)]"
+    " [-c config_dir] [-c param_class] [-d (parameter defaults)] [-e (edit configuration)]"
+    " [-f (fold lines)] [-F (master.cf fields)] [-h (no names)] [-H (no values)]"
+    " [-l (lock types)] [-m (map types)] [-M (master.cf)] [-n (non-default parameters)]"
+    " [-o name=value (override parameter value)] [-p (main.cf, default)]"
+    " [-P (master.cf parameters)] [-t (bounce templates)]"
+    " [-T compile-version|run-version|public-key-algorithms] [-v (verbose)]"
+    " [-x (expand parameter values)] [-X (exclude)] [-# (comment-out)] [name...]"
+)
+
+
+def _names(bits: int) -> str:
+    return " ".join(name for name, bit in NAME_ORDER if bits & bit)
+
+
+def parse_args(argv: list[str]) -> tuple[int, list[str], list[str]]:
+    """POSIX getopt with Postfix's option string; returns (mode, overrides, operands)."""
+    mode = 0
+    overrides: list[str] = []
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            index += 1
+            break
+        if not arg.startswith("-") or arg == "-":
+            break
+        pos = 1
+        while pos < len(arg):
+            opt = arg[pos]
+            if opt not in ALL_OPTIONS:
+                sys.stderr.write(f"postconf: invalid option -- '{opt}'\n")
+                msg_fatal(USAGE.format("postconf"))
+            if opt in OPTIONS_WITH_ARG:
+                if pos + 1 < len(arg):
+                    value = arg[pos + 1 :]
+                elif index + 1 < len(argv):
+                    index += 1
+                    value = argv[index]
+                else:
+                    sys.stderr.write(f"postconf: option requires an argument -- '{opt}'\n")
+                    msg_fatal(USAGE.format("postconf"))
+                if opt == "c":
+                    os.environ["MAIL_CONFIG"] = value
+                elif opt == "o":
+                    overrides.append(value)
+                elif opt == "C":
+                    os.environ["PYFIX_POSTCONF_CLASS"] = value
+                mode |= OPTION_BITS.get(opt, 0)
+                break
+            mode |= OPTION_BITS.get(opt, 0)
+            pos += 1
+        index += 1
+    return mode, overrides, argv[index:]
+
+
+def check_options(mode: int) -> None:
+    for group in INCOMPATIBLE:
+        chosen = group & mode
+        if chosen & (chosen - 1):
+            msg_fatal(f"specify one of {_names(chosen)}")
+    for option, allowed in COMPATIBLE:
+        if mode & option:
+            excess = mode & ~(option | allowed)
+            if excess:
+                msg_fatal(f"with option {_names(option)}, do not specify {_names(excess)}")
+
+
+def run(argv: list[str]) -> int:
+    set_progname("postconf")
+    mode, override_args, operands = parse_args(argv)
+    if not mode & MAJOR_MODES:
+        mode |= MAIN_PARAM
+    if mode & (MAIN_PARAM | MASTER_ENTRY | MASTER_FLD | MASTER_PARAM) and operands and (
+        "=" in operands[0]
+    ):
+        mode |= EDIT_CONF
+    check_options(mode)
+    if mode & EDIT_CONF and not operands:
+        msg_fatal("-e requires name=value argument")
+    from pyfix.cli import postconf_run
+
+    return postconf_run.dispatch(mode, override_args, operands)
+
+
+def main() -> None:
+    try:
+        sys.stdout.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+        sys.stderr.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+        status = run(sys.argv)
+        sys.stdout.flush()
+    except FatalError:
+        status = 1
+    except BrokenPipeError:
+        status = 1
+    except KeyboardInterrupt:
+        status = 1
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

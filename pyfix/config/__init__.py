@@ -1,0 +1,1 @@
+"""pyfix.config package."""

@@ -1,0 +1,1 @@
+"""pyfix.log package."""

@@ -1,0 +1,1 @@
+"""pyfix.tables: Postfix lookup tables (one interface for every map type)."""
