@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from pyfix.config.conffile import WHITESPACE, decode, encode, split_nameval
 from pyfix.config.edit import COMMENT, EDIT, EXCLUDE, atomic_write
 from pyfix.config.lists import BLANKS, split_quoted
-from pyfix.config.masterfmt import format_master_entry
 from pyfix.config.mastercf import (
     FIELD_NAMES,
     MIN_FIELDS,
@@ -45,6 +44,7 @@ from pyfix.config.mastercf import (
     normalize_daemon_args,
     parse_master_entry,
 )
+from pyfix.config.masterfmt import format_master_entry
 
 ENTRY = "M"
 FIELD = "F"

@@ -8,8 +8,8 @@ DESCRIPTION
     Command-line tools (postconf, postfix, postmap, ...) report problems
     on the standard error stream as "progname: warning: text" or
     "progname: fatal: text", exactly as Postfix's msg_vstream does.
-    The program name is the basename of argv[0], set once with
-    set_progname().
+    The program name is set once with set_progname(); Postfix uses the
+    command name ("postconf") or a tag such as "postfix/postfix-script".
 
     msg_fatal() raises FatalError; each command's main() catches it at
     one boundary, so that a fatal error never shows a traceback and
@@ -37,7 +37,7 @@ class FatalError(Exception):
 def set_progname(name: str) -> None:
     """Set the program name that prefixes every message."""
     global _progname
-    _progname = name.rsplit("/", 1)[-1] or name
+    _progname = name
 
 
 def progname() -> str:

@@ -1,0 +1,82 @@
+"""NAME
+    pyfix.cli.postfix - Postfix control program
+
+SUMMARY
+    postfix [-c config_dir] [-Dv] command
+
+DESCRIPTION
+    The administrator's front end, as Postfix's postfix(1).  Commands:
+
+    check       validate main.cf, master.cf, the typed parameter values and
+                the directories they name (see postfix_check.py).
+
+    The mail-system commands (start, start-fg, stop, abort, reload,
+    status, flush) arrive with the master process.  An unknown command
+    gets Postfix's usage message.
+
+    Parameters read: config_directory (via -c or $MAIL_CONFIG), and those
+    of the command.
+
+DIAGNOSTICS
+    "postfix: fatal: ..." or "postfix/postfix-script: fatal: ..." on
+    stderr, exit status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyfix.log.msg import FatalError, msg_fatal, set_progname
+
+USAGE = "usage: postfix [-c config_dir] [-Dv] command"
+SCRIPT_USAGE = (
+    "Usage: postfix start (or stop, reload, abort, flush, check, status, "
+    "set-permissions, upgrade-configuration, logrotate)"
+)
+KNOWN_LATER = ("start", "start-fg", "stop", "abort", "reload", "status", "flush",
+               "set-permissions", "upgrade-configuration", "logrotate")
+
+
+def run(argv: list[str]) -> int:
+    set_progname("postfix")
+    index = 1
+    while index < len(argv) and argv[index].startswith("-") and argv[index] != "-":
+        arg = argv[index]
+        if arg == "--":
+            index += 1
+            break
+        for pos, opt in enumerate(arg[1:], start=1):
+            if opt == "c":
+                value = arg[pos + 1 :] or (argv[index + 1] if index + 1 < len(argv) else None)
+                if value is None:
+                    msg_fatal(USAGE)
+                if not arg[pos + 1 :]:
+                    index += 1
+                os.environ["MAIL_CONFIG"] = value
+                break
+            if opt not in "Dv":
+                sys.stderr.write(f"postfix: invalid option -- '{opt}'\n")
+                msg_fatal(USAGE)
+        index += 1
+    command = argv[index] if index < len(argv) else ""
+    if command == "check":
+        from pyfix.cli.postfix_check import check
+
+        return check()
+    if command in KNOWN_LATER:
+        msg_fatal(f"command not yet available in pyfix: '{command}'")
+    set_progname("postfix/postfix-script")
+    msg_fatal(f"unknown command: '{command}'. {SCRIPT_USAGE}")
+
+
+def main() -> None:
+    try:
+        status = run(sys.argv)
+    except FatalError:
+        status = 1
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
