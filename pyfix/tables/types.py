@@ -2,12 +2,17 @@
     pyfix.tables.types - the table of lookup-table types
 
 SUMMARY
-    supported_types(), TABLE_TYPES
+    TABLE_TYPES, supported_types(), opener()
 
 DESCRIPTION
     Maps each Postfix map type name ("hash", "regexp", ...) to the module
-    that implements it.  Modules are imported only when a table of that
-    type is opened, so that listing the types (postconf -m) stays cheap.
+    under pyfix.tables that implements it.  A module provides
+
+        open_table(name: str, flags: int) -> Table
+
+    and raises TableOpenError when the table cannot be opened.  Modules
+    are imported only when a table of their type is opened, so listing
+    the types (postconf -m) stays cheap.
 
     Parameters read: none.
 
@@ -17,9 +22,26 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-# type name -> module under pyfix.tables that provides open_table()
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyfix.tables.base import Table
+
+# type name -> module under pyfix.tables that provides open_table().
+# A type is listed here only once its module exists.
 TABLE_TYPES: dict[str, str] = {}
 
 
 def supported_types() -> list[str]:
     return list(TABLE_TYPES)
+
+
+def opener(dict_type: str) -> Callable[[str, int], Table] | None:
+    module_name = TABLE_TYPES.get(dict_type)
+    if module_name is None:
+        return None
+    module = importlib.import_module(f"pyfix.tables.{module_name}")
+    fn: Callable[[str, int], Table] = module.open_table
+    return fn
