@@ -106,3 +106,30 @@ def split_nameval(text: str) -> tuple[str, str] | str:
     if not rest.startswith("="):
         return "missing '=' after attribute name"
     return name, rest[1:].strip(WHITESPACE)
+
+
+def split_qnameval(text: str) -> tuple[str, str] | str:
+    """Like split_nameval(), but the name may hold "quoted text" and \\-escapes."""
+    body = text.lstrip(WHITESPACE)
+    if not body:
+        return "no key found; expected format: key = value"
+    in_quotes = False
+    end = 0
+    while end < len(body):
+        ch = body[end]
+        if ch == "\\":
+            end += 2
+            continue
+        if ch in WHITESPACE or ch == "=":
+            if not in_quotes:
+                break
+        elif ch == '"':
+            in_quotes = not in_quotes
+        end += 1
+    if in_quotes:
+        return "unbalanced '\"'"
+    end = min(end, len(body))
+    rest = body[end:].lstrip(WHITESPACE)
+    if not rest.startswith("="):
+        return "missing '=' after attribute name"
+    return body[:end], rest[1:].strip(WHITESPACE)

@@ -6,7 +6,8 @@ SUMMARY
 
 DESCRIPTION
     Maps each Postfix map type name ("hash", "regexp", ...) to the module
-    under pyfix.tables that implements it.  A module provides
+    under pyfix.tables that implements it ("module" or "module:function").
+    The function (open_table by default) is
 
         open_table(name: str, flags: int) -> Table
 
@@ -31,7 +32,17 @@ if TYPE_CHECKING:
 
 # type name -> module under pyfix.tables that provides open_table().
 # A type is listed here only once its module exists.
-TABLE_TYPES: dict[str, str] = {}
+TABLE_TYPES: dict[str, str] = {
+    "environ": "static:open_environ",
+    "fail": "static:open_fail",
+    "inline": "inline",
+    "pipemap": "compose:open_pipemap",
+    "proxy": "compose:open_proxy",
+    "proxywrite": "compose:open_proxy",
+    "static": "static:open_static",
+    "unionmap": "compose:open_unionmap",
+    "unix": "unix",
+}
 
 
 def supported_types() -> list[str]:
@@ -42,6 +53,7 @@ def opener(dict_type: str) -> Callable[[str, int], Table] | None:
     module_name = TABLE_TYPES.get(dict_type)
     if module_name is None:
         return None
+    module_name, _, function = module_name.partition(":")
     module = importlib.import_module(f"pyfix.tables.{module_name}")
-    fn: Callable[[str, int], Table] = module.open_table
+    fn: Callable[[str, int], Table] = getattr(module, function or "open_table")
     return fn

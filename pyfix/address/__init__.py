@@ -1,0 +1,1 @@
+"""pyfix.address: RFC 822 address forms and Postfix address conventions."""
