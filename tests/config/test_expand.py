@@ -68,7 +68,7 @@ def test_undefined_sets_undef() -> None:
 
 
 def test_self_reference_is_unreasonable_nesting() -> None:
-    result, status, warnings = run("$y", {"y": "$y"})
+    _, status, warnings = run("$y", {"y": "$y"})
     assert status & ERROR
     assert warnings == ['unreasonable macro call nesting: "y"']
 

@@ -26,7 +26,10 @@ def test_inline_forms_and_folding() -> None:
 @pytest.mark.parametrize(
     ("spec", "reason"),
     [
-        ("inline:{x}", 'missing \'=\' after attribute name: "inline:{x}"; need "inline:{name=value...}"'),
+        (
+            "inline:{x}",
+            'missing \'=\' after attribute name: "inline:{x}"; need "inline:{name=value...}"',
+        ),
         ("inline:{x=y", 'bad syntax: "inline:{x=y"; need "inline:{name=value...}"'),
         ("inline:{}", 'bad syntax: "inline:{}"; need "inline:{name=value...}"'),
         ("inline:{ , }", 'empty table: "inline:{ , }"; need "inline:{name=value...}"'),
@@ -53,12 +56,13 @@ def test_spec_syntax() -> None:
         split_spec("hash:")
 
 
-def test_static_fail_environ() -> None:
+def test_static_fail_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     assert lookup("static:abc", "anything") == "abc"
     assert lookup("static:{ a b c }", "x") == "a b c"
     with pytest.raises(TableRetryError):
         lookup("fail:oops", "x")
-    os.environ["pyfix_test_var"] = "value"
+    # Keys of fixed tables are folded to lower case, as in Postfix.
+    monkeypatch.setenv("pyfix_test_var", "value")
     assert lookup("environ:x", "PYFIX_TEST_VAR") == "value"
 
 
