@@ -204,16 +204,17 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
+    from pyfix.log.vstream import install_block_stdout
+
+    sys.stderr.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+    stdout = install_block_stdout()
     try:
-        sys.stdout.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
-        sys.stderr.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
         status = run(sys.argv)
-        sys.stdout.flush()
+        stdout.finish()
     except FatalError:
+        stdout.discard()
         status = 1
-    except BrokenPipeError:
-        status = 1
-    except KeyboardInterrupt:
+    except (BrokenPipeError, KeyboardInterrupt):
         status = 1
     sys.exit(status)
 

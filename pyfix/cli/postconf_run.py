@@ -27,6 +27,7 @@ import os
 
 from pyfix.cli import postconf as opt
 from pyfix.cli.postconf_params import (
+    ParamTable,
     flag_unused_main,
     flag_unused_master,
     register_user_parameters,
@@ -145,13 +146,14 @@ def _edit(mode: int, confdir: str, operands: list[str]) -> int:
     return 0
 
 
-def _show_master(mode: int, confdir: str, overrides: dict[str, str], operands: list[str]) -> int:
+def _show_master(mode: int, confdir: str, override_args: list[str], operands: list[str]) -> int:
     from pyfix.cli import postconf_master
 
     master = _read_master(confdir, fail=True)
     main = _read_main(confdir)
+    overrides = _overrides(override_args)
     config = Config(main, overrides, master, process_name="postconf", warn=msg_warn)
-    table = register_user_parameters(config)
+    table = register_user_parameters(config, confdir)
     fold = bool(mode & opt.FOLD_LINE)
     expand = bool(mode & opt.SHOW_EVAL)
     hide_name = bool(mode & opt.HIDE_NAME)
@@ -170,38 +172,44 @@ def dispatch(mode: int, override_args: list[str], operands: list[str]) -> int:
     confdir = config_directory()
     param_class = _param_class()
     if mode & opt.SHOW_MAPS:
+        _read_main(confdir)
         return _show_maps()
+    if mode & opt.SHOW_LOCKS:
+        # The mailbox locking methods this system offers (mailbox_delivery_lock).
+        print("flock\nfcntl\ndotlock")
+        return 0
     if mode & (opt.SHOW_SASL_SERV | opt.SHOW_SASL_CLNT):
         print("dovecot")
         return 0
-    if mode & (opt.SHOW_LOCKS | opt.SHOW_TLS | opt.EXP_DSN_TEMPL | opt.DUMP_DSN_TEMPL):
+    if mode & (opt.SHOW_TLS | opt.EXP_DSN_TEMPL | opt.DUMP_DSN_TEMPL):
         msg_fatal("this postconf mode is not supported by pyfix")
-    overrides = _overrides(override_args)
     master_modes = opt.MASTER_ENTRY | opt.MASTER_FLD | opt.MASTER_PARAM
     if mode & master_modes and not mode & (opt.EDIT_CONF | opt.EDIT_EXCL | opt.COMMENT_OUT):
-        return _show_master(mode, confdir, overrides, operands)
+        return _show_master(mode, confdir, override_args, operands)
     if mode & (opt.EDIT_CONF | opt.EDIT_EXCL | opt.COMMENT_OUT):
         return _edit(mode, confdir, operands)
     defaults_only = bool(mode & opt.SHOW_DEFS)
-    main = None if defaults_only else _read_main(confdir)
+    main = None
+    overrides: dict[str, str] = {}
+    if not defaults_only:
+        main = _read_main(confdir)
+        overrides = _overrides(override_args)
     master = _read_master(confdir, fail=False)
     config = Config(
         main,
-        {} if defaults_only else overrides,
+        overrides,
         master,
         defaults_only=defaults_only,
         process_name="postconf",
         warn=msg_warn,
     )
     if defaults_only:
-        config_table = register_user_parameters(Config(None, {}, master))
-        config_table.config = config
-        config_table.user.clear()
+        table = ParamTable(config, confdir)
     else:
-        config_table = register_user_parameters(config)
-    config_table.classes = param_class
-    show_parameters(config_table, operands, **_flags(mode))
+        table = register_user_parameters(config, confdir)
+    table.classes = param_class
+    show_parameters(table, operands, **_flags(mode))
     if not defaults_only:
-        flag_unused_main(config_table)
-        flag_unused_master(config_table, f"{confdir}/master.cf")
+        flag_unused_main(table)
+        flag_unused_master(table, f"{confdir}/master.cf")
     return 0

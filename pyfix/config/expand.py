@@ -102,7 +102,7 @@ def mac_parse(value: str, action: Callable[[int, str], int], warn: Warn) -> int:
             warn(f'empty macro name: "{value}"')
             return status | ERROR
         status |= action(EXPR, name)
-    if buf:
+    if buf and not status & ERROR:
         status |= action(LITERAL, "".join(buf))
     return status
 

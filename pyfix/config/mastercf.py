@@ -56,6 +56,10 @@ class MasterError(Exception):
     """A master.cf entry that Postfix refuses; str() is Postfix's text."""
 
 
+class MasterFieldError(MasterError):
+    """A bad column value; Postfix reports it without file and line."""
+
+
 @dataclass
 class MasterEntry:
     argv: list[str]
@@ -118,20 +122,20 @@ def _fatal_text(text: str) -> str:
 
 def check_entry(argv: list[str], raw: str) -> None:
     if argv[1] not in VALID_TYPES:
-        raise MasterError(_fatal_text(f'invalid type field "{argv[1]}" in "{raw}"'))
+        raise MasterFieldError(_fatal_text(f'invalid type field "{argv[1]}" in "{raw}"'))
     for index in (2, 3, 4):
         value = argv[index]
         if len(value) != 1 or value not in "yn-":
-            raise MasterError(
+            raise MasterFieldError(
                 _fatal_text(f'invalid {FIELD_NAMES[index]} field "{value}" in "{raw}"')
             )
     wakeup = argv[5]
     digits = wakeup[:-1] if wakeup.endswith("?") else wakeup
     if digits != "-" and not (digits == "" or (digits.isascii() and digits.isdigit())):
-        raise MasterError(_fatal_text(f'invalid wakeup field "{wakeup}" in "{raw}"'))
+        raise MasterFieldError(_fatal_text(f'invalid wakeup field "{wakeup}" in "{raw}"'))
     maxproc = argv[6]
     if maxproc != "-" and not (maxproc.isascii() and (maxproc.isdigit() or maxproc == "")):
-        raise MasterError(_fatal_text(f'invalid process_limit field "{maxproc}" in "{raw}"'))
+        raise MasterFieldError(_fatal_text(f'invalid process_limit field "{maxproc}" in "{raw}"'))
 
 
 def _extract(argv: list[str], index: int, warn: Callable[[str], None]) -> None:
@@ -219,6 +223,8 @@ def read_master_cf(path: str, text: str, warn: Callable[[str], None]) -> list[Ma
             continue
         try:
             entries.append(parse_master_entry(logical.text, warn, logical.first_line))
+        except MasterFieldError:
+            raise
         except MasterError as exc:
             raise MasterError(f"file {path}: line {logical.first_line}: {exc}") from None
     return entries

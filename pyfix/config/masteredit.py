@@ -40,6 +40,7 @@ from pyfix.config.mastercf import (
     MIN_FIELDS,
     MasterEntry,
     MasterError,
+    MasterFieldError,
     check_entry,
     normalize_daemon_args,
     parse_master_entry,
@@ -130,6 +131,8 @@ def _ignore(_text: str) -> None:
 def _entry(text: str, raw: str) -> MasterEntry:
     try:
         return parse_master_entry(text, _ignore)
+    except MasterFieldError as exc:
+        raise MasterEditError(str(exc)) from None
     except MasterError as exc:
         raise MasterEditError(f'{exc}: "{raw}"') from None
 

@@ -44,10 +44,20 @@ def progname() -> str:
     return _progname
 
 
+def printable(text: str) -> str:
+    """Replace control characters and bytes that are not UTF-8 with "?".
+
+    Diagnostics never carry raw CR, LF or other control characters, so a
+    client cannot forge log lines; valid UTF-8 text stays readable.
+    """
+    data = text.encode("utf-8", "surrogateescape")
+    clean = data.decode("utf-8", "replace").replace("\ufffd", "?")
+    return "".join("?" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in clean)
+
+
 def _emit(level: str, text: str) -> None:
     prefix = f"{_progname}: {level}: " if level else f"{_progname}: "
-    sys.stdout.flush()
-    sys.stderr.write(prefix + text + "\n")
+    sys.stderr.write(prefix + printable(text) + "\n")
     sys.stderr.flush()
 
 
