@@ -8,8 +8,8 @@ DESCRIPTION
     Validates a configuration before the mail system uses it:
 
     - main.cf and master.cf must parse (Postfix's fatal messages);
-    - every typed parameter that main.cf or a master.cf -o option sets
-      must convert to its type and lie in its range (Postfix's daemons
+    - every parameter that main.cf or a master.cf -o option sets must
+      expand without macro errors, and every typed one must convert to its type and lie in its range (Postfix's daemons
       would stop with the same "fatal:" text at start-up; Postfix's
       "postfix check" only checks the parameters of the postfix command
       itself, pyfix checks them all);
@@ -73,10 +73,12 @@ def _check_values(config: Config) -> None:
     try:
         assert config.main is not None
         for name in config.main.params:
+            config.get(name)
             config.check_typed(name)
         for entry in config.master:
             view = config.for_service(entry.name, entry.type)
             for name in entry.options:
+                view.get(name)
                 view.check_typed(name)
     except ConfigValueError as exc:
         msg_fatal(str(exc))
