@@ -1,0 +1,72 @@
+"""NAME
+    pyfix.config.load - load the configuration a daemon or command uses
+
+SUMMARY
+    load_config(), ConfigLoadError
+
+DESCRIPTION
+    Reads $config_directory/main.cf and master.cf (config_directory from
+    the argument, else $MAIL_CONFIG, else /etc/postfix) and returns a
+    Config (store.py).  Daemons then take their own view with
+    Config.for_service(service_name, service_type), which applies that
+    service's master.cf -o overrides and defines $service_name and
+    $process_name.  Library services (cleanup, trivial-rewrite) use the
+    view of the service that cleanup_service_name / rewrite_service_name
+    names, as Postfix does.
+
+    Parameters read: config_directory (via MAIL_CONFIG).
+
+DIAGNOSTICS
+    ConfigLoadError with Postfix's fatal text for a missing or unreadable
+    file and for syntax errors; warnings go to the warn callback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from pyfix.config.maincf import (
+    MainCfError,
+    config_directory,
+    os_error_text,
+    parse_main_cf,
+    read_file_text,
+)
+from pyfix.config.mastercf import MasterError, read_master_cf
+from pyfix.config.store import Config
+from pyfix.log.msg import msg_warn
+
+
+class ConfigLoadError(Exception):
+    """The configuration cannot be used; str() is Postfix's fatal text."""
+
+
+def load_config(
+    confdir: str | None = None,
+    *,
+    process_name: str = "pyfix",
+    overrides: dict[str, str] | None = None,
+    warn: Callable[[str], None] = msg_warn,
+    need_master: bool = True,
+) -> Config:
+    confdir = confdir or config_directory()
+    main_path = os.path.join(confdir, "main.cf")
+    try:
+        main = parse_main_cf(main_path, read_file_text(main_path), warn)
+    except OSError as exc:
+        raise ConfigLoadError(f"open {main_path}: {os_error_text(exc)}") from None
+    except MainCfError as exc:
+        raise ConfigLoadError(str(exc)) from None
+    if "config_directory" not in main.params and os.environ.get("MAIL_CONFIG"):
+        main.params["config_directory"] = confdir
+    master_path = os.path.join(confdir, "master.cf")
+    master = []
+    try:
+        master = read_master_cf(master_path, read_file_text(master_path), warn)
+    except OSError as exc:
+        if need_master:
+            raise ConfigLoadError(f"open {master_path}: {os_error_text(exc)}") from None
+    except MasterError as exc:
+        raise ConfigLoadError(str(exc)) from None
+    return Config(main, dict(overrides or {}), master, process_name=process_name, warn=warn)
