@@ -27,6 +27,7 @@ import os
 from collections.abc import Callable
 
 from pyfix.config.maincf import (
+    DEFAULT_CONFIG_DIRECTORY,
     MainCfError,
     config_directory,
     os_error_text,
@@ -58,7 +59,7 @@ def load_config(
         raise ConfigLoadError(f"open {main_path}: {os_error_text(exc)}") from None
     except MainCfError as exc:
         raise ConfigLoadError(str(exc)) from None
-    if "config_directory" not in main.params and os.environ.get("MAIL_CONFIG"):
+    if "config_directory" not in main.params and confdir != DEFAULT_CONFIG_DIRECTORY:
         main.params["config_directory"] = confdir
     master_path = os.path.join(confdir, "master.cf")
     master = []
