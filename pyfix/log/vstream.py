@@ -64,5 +64,5 @@ class BlockStdout:
 
 def install_block_stdout() -> BlockStdout:
     stream = BlockStdout()
-    sys.stdout = stream  # type: ignore[assignment]
+    sys.stdout = stream  # type: ignore[assignment,unused-ignore]
     return stream
