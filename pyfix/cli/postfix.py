@@ -8,11 +8,12 @@ DESCRIPTION
     The administrator's front end, as Postfix's postfix(1).  Commands:
 
     check       validate main.cf, master.cf, the typed parameter values and
-                the directories they name (see postfix_check.py).
+                the directories they name (see postfix_check.py);
+    start, start-fg, stop, abort, reload, status
+                control the master process (see postfix_control.py).
 
-    The mail-system commands (start, start-fg, stop, abort, reload,
-    status, flush) arrive with the master process.  An unknown command
-    gets Postfix's usage message.
+    flush and the installation commands arrive with the queue manager.
+    An unknown command gets Postfix's usage message.
 
     Parameters read: config_directory (via -c or $MAIL_CONFIG), and those
     of the command.
@@ -34,8 +35,8 @@ SCRIPT_USAGE = (
     "Usage: postfix start (or stop, reload, abort, flush, check, status, "
     "set-permissions, upgrade-configuration, logrotate)"
 )
-KNOWN_LATER = ("start", "start-fg", "stop", "abort", "reload", "status", "flush",
-               "set-permissions", "upgrade-configuration", "logrotate")
+CONTROL = ("start", "start-fg", "stop", "abort", "reload", "status")
+KNOWN_LATER = ("flush", "set-permissions", "upgrade-configuration", "logrotate")
 
 
 def run(argv: list[str]) -> int:
@@ -64,6 +65,10 @@ def run(argv: list[str]) -> int:
         from pyfix.cli.postfix_check import check
 
         return check()
+    if command in CONTROL:
+        from pyfix.cli.postfix_control import control
+
+        return control(command, os.environ.get("MAIL_CONFIG") or "/etc/postfix")
     if command in KNOWN_LATER:
         msg_fatal(f"command not yet available in pyfix: '{command}'")
     set_progname("postfix/postfix-script")

@@ -9,10 +9,11 @@ DESCRIPTION
 
     - main.cf and master.cf must parse (Postfix's fatal messages);
     - every parameter that main.cf or a master.cf -o option sets must
-      expand without macro errors, and every typed one must convert to its type and lie in its range (Postfix's daemons
-      would stop with the same "fatal:" text at start-up; Postfix's
-      "postfix check" only checks the parameters of the postfix command
-      itself, pyfix checks them all);
+      expand without macro errors, and every typed one must convert to
+      its type and lie in its range.  Postfix's daemons would stop with
+      the same "fatal:" text at start-up; Postfix's "postfix check"
+      only checks the parameters of the postfix command itself, and
+      pyfix checks them all;
     - compatibility_level below 3.6 gets Postfix's three-line notice
       about backwards-compatible default settings;
     - the directories named by config_directory, queue_directory and

@@ -1,0 +1,1 @@
+"""pyfix.master: the master process and its service supervision."""

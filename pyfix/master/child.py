@@ -1,0 +1,91 @@
+"""NAME
+    pyfix.master.child - run one service process under the master
+
+SUMMARY
+    python -m pyfix.master.child CONFIG_DIR SERVICE/TYPE
+
+DESCRIPTION
+    The master starts each service process with this module.  It loads
+    the configuration, takes the service's own view (main.cf overridden
+    by the service's master.cf -o options), drops root privileges to
+    $mail_owner for an unprivileged service, and hands the inherited
+    listening sockets (file descriptors listed in $PYFIX_LISTEN_FDS) to
+    the service module's serve() function.
+
+    SIGTERM asks the service to stop accepting and to finish what it is
+    doing; SIGHUP (sent on "postfix reload") does the same, and the
+    master starts a replacement with the new configuration.
+
+    Parameters read: mail_owner, and everything the service reads.
+
+DIAGNOSTICS
+    Fatal configuration errors are logged and end the process with
+    status 1; the master then throttles restarts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pwd
+import socket
+import sys
+from dataclasses import dataclass
+
+from pyfix.config.load import ConfigLoadError, load_config
+from pyfix.config.store import Config
+from pyfix.log.maillog import MailLog, open_maillog
+
+
+@dataclass
+class ServiceContext:
+    config: Config
+    service: str
+    type: str
+    listeners: list[socket.socket]
+    log: MailLog
+    confdir: str
+
+
+def _drop_privileges(config: Config, log: MailLog) -> None:
+    if os.geteuid() != 0:
+        return
+    owner = config.get("mail_owner")
+    try:
+        pw = pwd.getpwnam(owner)
+    except KeyError:
+        log.fatal(f"unknown mail_owner: {owner}")
+        raise SystemExit(1) from None
+    os.setgroups([])
+    os.setgid(pw.pw_gid)
+    os.setuid(pw.pw_uid)
+
+
+def main() -> None:
+    confdir, key = sys.argv[1], sys.argv[2]
+    name, _, type_ = key.partition("/")
+    os.environ["MAIL_CONFIG"] = confdir
+    try:
+        config = load_config(confdir).for_service(name, type_)
+    except (ConfigLoadError, KeyError) as exc:
+        sys.stderr.write(f"pyfix/master child: fatal: {exc}\n")
+        raise SystemExit(1) from None
+    entry = config.scope
+    assert entry is not None
+    log = open_maillog(config, entry.process_name)
+    fds = [int(fd) for fd in os.environ.get("PYFIX_LISTEN_FDS", "").split(",") if fd]
+    listeners = [socket.socket(fileno=fd) for fd in fds]
+    if entry.unprivileged != "n":
+        _drop_privileges(config, log)
+    from pyfix.master.services import IMPLEMENTED
+
+    module = importlib.import_module(IMPLEMENTED[entry.process_name])
+    try:
+        module.serve(ServiceContext(config, name, type_, listeners, log, confdir))
+    except ConfigLoadError as exc:
+        log.fatal(str(exc))
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()
