@@ -598,3 +598,19 @@ def test_refused_edit_leaves_no_temporary_file(tmp_path: Path) -> None:
     outcome = run_pyfix(confdir, ["-Me", "submission/inet=submission bogus n - n - - smtpd"])
     assert outcome.returncode == 1
     assert sorted(p.name for p in confdir.iterdir()) == before
+
+
+@pytest.mark.parametrize("how", ["env", "option"])
+def test_mail_config_environment(how: str, tmp_path: Path) -> None:
+    """MAIL_CONFIG selects the directory like -c does (config_directory shows in -n)."""
+    confdir = copy_fixture("basic", tmp_path / "conf")
+    env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
+    args = [sys.executable, "-m", "pyfix.cli.postconf", "-n"]
+    if how == "env":
+        env["MAIL_CONFIG"] = str(confdir)
+    else:
+        args[3:3] = ["-c", str(confdir)]
+    result = subprocess.run(args, env=env, capture_output=True, check=False, cwd=REPO_ROOT)
+    assert result.returncode == 0
+    assert f"config_directory = {confdir}\n".encode() in result.stdout
+    assert b"relayhost = " in result.stdout
