@@ -33,12 +33,15 @@ if TYPE_CHECKING:
 # type name -> module under pyfix.tables that provides open_table().
 # A type is listed here only once its module exists.
 TABLE_TYPES: dict[str, str] = {
+    "cidr": "cidr",
     "environ": "static:open_environ",
     "fail": "static:open_fail",
     "inline": "inline",
+    "pcre": "pcre",
     "pipemap": "compose:open_pipemap",
     "proxy": "compose:open_proxy",
     "proxywrite": "compose:open_proxy",
+    "regexp": "regexp",
     "static": "static:open_static",
     "unionmap": "compose:open_unionmap",
     "unix": "unix",
