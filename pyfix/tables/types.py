@@ -33,16 +33,21 @@ if TYPE_CHECKING:
 # type name -> module under pyfix.tables that provides open_table().
 # A type is listed here only once its module exists.
 TABLE_TYPES: dict[str, str] = {
+    "btree": "db_table:open_btree",
+    "cdb": "cdb_table",
     "cidr": "cidr",
     "environ": "static:open_environ",
     "fail": "static:open_fail",
+    "hash": "db_table",
     "inline": "inline",
+    "lmdb": "lmdb_table",
     "pcre": "pcre",
     "pipemap": "compose:open_pipemap",
     "proxy": "compose:open_proxy",
     "proxywrite": "compose:open_proxy",
     "regexp": "regexp",
     "static": "static:open_static",
+    "texthash": "texthash",
     "unionmap": "compose:open_unionmap",
     "unix": "unix",
 }

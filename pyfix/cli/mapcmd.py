@@ -1,0 +1,297 @@
+"""NAME
+    pyfix.cli.mapcmd - what postmap(1) and postalias(1) have in common
+
+SUMMARY
+    getopt(), load_settings(), MapCommand
+
+DESCRIPTION
+    postmap and postalias share their option syntax, their reading of
+    main.cf and their query (-q), delete (-d) and sequence (-s) modes;
+    they differ in the input syntax they build from and in the output
+    format ("key<TAB>value" or "key:<TAB>value").
+
+    getopt() is POSIX getopt(3) with Postfix's "+" convention: options
+    end at the first operand.  Its errors read "PROG: invalid option --
+    'x'" and "PROG: option requires an argument -- 'x'", followed by
+    the command's usage text as a fatal error.
+
+    load_settings() reads main.cf from $MAIL_CONFIG (set by -c) or
+    /etc/postfix, and applies what the table code needs: UTF-8 support
+    (smtputf8_enable), the initial LMDB map size (lmdb_map_size).
+
+    MapCommand carries out -q, -q -, -d, -d - and -s exactly as Postfix
+    does: the same lazily opened maps, the same first-map-wins rule, the
+    same warnings for empty keys and values and the same exit status.
+
+    Parameters read: default_database_type, smtputf8_enable,
+    lmdb_map_size, config_directory (through -c and MAIL_CONFIG).
+
+DIAGNOSTICS
+    Every failure ends with msg_fatal() (FatalError, exit status 1), in
+    Postfix's words, with non-printable text replaced by "?".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import NoReturn
+
+from pyfix.config.maincf import MainCfError, config_directory, read_main_cf
+from pyfix.config.store import Config, ExpansionError
+from pyfix.config.types import ConfigValueError
+from pyfix.log.msg import msg_fatal, msg_warn
+from pyfix.tables import lmdb_table
+from pyfix.tables.base import (
+    Table,
+    TableConfigError,
+    TableError,
+    TableOpenError,
+    TableUnsupported,
+)
+from pyfix.tables.indexed import TableFatalError
+from pyfix.tables.mkmap import open_for_update
+from pyfix.tables.open import TableSpecError, open_table
+from pyfix.tables.utf8 import printable, set_utf8_enable
+
+
+def warn(text: str) -> None:
+    msg_warn(printable(text))
+
+
+def fatal(text: str) -> NoReturn:
+    msg_fatal(printable(text))
+
+
+def getopt(argv: list[str], optstring: str, usage: Callable[[], NoReturn],
+           progname: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """POSIX getopt: ([(option, argument)], operands)."""
+    options: list[tuple[str, str]] = []
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            index += 1
+            break
+        if not arg.startswith("-") or arg == "-":
+            break
+        pos = 1
+        while pos < len(arg):
+            opt = arg[pos]
+            where = optstring.find(opt)
+            if opt == ":" or where < 0:
+                sys.stderr.write(f"{progname}: invalid option -- '{opt}'\n")
+                usage()
+            if where + 1 < len(optstring) and optstring[where + 1] == ":":
+                if pos + 1 < len(arg):
+                    value = arg[pos + 1:]
+                elif index + 1 < len(argv):
+                    index += 1
+                    value = argv[index]
+                else:
+                    sys.stderr.write(f"{progname}: option requires an argument -- '{opt}'\n")
+                    usage()
+                options.append((opt, value))
+                break
+            options.append((opt, ""))
+            pos += 1
+        index += 1
+    return options, argv[index:]
+
+
+@dataclass
+class Settings:
+    config: Config
+    db_type: str
+
+
+def load_settings(process_name: str) -> Settings:
+    """Read main.cf and apply the table settings (Postfix mail_conf_read)."""
+    confdir = config_directory()
+    path = f"{confdir}/main.cf"
+    try:
+        main = read_main_cf(path, warn)
+    except MainCfError as exc:
+        fatal(str(exc))
+    if os.environ.get("MAIL_CONFIG"):
+        main.params.setdefault("config_directory", confdir)
+    config = Config(main, {}, [], process_name=process_name, warn=warn)
+    try:
+        set_utf8_enable(config.get_bool("smtputf8_enable"))
+        lmdb_table.set_map_size(config.get_long("lmdb_map_size"))
+        db_type = config.get("default_database_type")
+    except (ConfigValueError, ExpansionError) as exc:
+        fatal(str(exc))
+    return Settings(config, db_type)
+
+
+def split_map(operand: str, db_type: str) -> tuple[str, str]:
+    """Postfix's split_at(map, ':') with the default type."""
+    dict_type, sep, name = operand.partition(":")
+    return (dict_type, name) if sep else (db_type, operand)
+
+
+def dict_label(table: Table) -> str:
+    return f"{table.dict_type}:{getattr(table, 'dict_name', table.name)}"
+
+
+def open_query(dict_type: str, name: str, flags: int) -> Table:
+    try:
+        return open_table(f"{dict_type}:{name}", flags, surrogate=False, cache=False)
+    except (TableOpenError, TableSpecError, TableFatalError) as exc:
+        fatal(str(exc))
+
+
+class MapCommand:
+    """The query, delete and sequence modes of postmap and postalias."""
+
+    def __init__(self, db_type: str, alias_format: bool) -> None:
+        self.db_type = db_type
+        self.alias_format = alias_format
+        self.out = sys.stdout
+
+    def _line(self, key: str, value: str) -> str:
+        return f"{key}:\t{value}\n" if self.alias_format else f"{key}\t{value}\n"
+
+    def _empty_value(self, label: str, key: str) -> None:
+        warn(f"table {label}: key {key}: empty string result is not allowed")
+        warn(f"table {label} should return NO RESULT in case of NOT FOUND")
+
+    def _query_failed(self, table: Table, exc: TableError) -> NoReturn:
+        if isinstance(exc, TableFatalError):
+            fatal(str(exc))
+        label = dict_label(table)
+        if isinstance(exc, TableConfigError) and not self.alias_format:
+            fatal(f"table {label}: query error")
+        fatal(f"table {label}: query error: {errno_text(exc)}")
+
+    def lookup(self, table: Table, key: str) -> str | None:
+        try:
+            return table.lookup(key)
+        except TableError as exc:
+            self._query_failed(table, exc)
+
+    def query(self, maps: list[str], key: str, flags: int) -> int:
+        """-q key: the first map that has the key wins; exit status."""
+        for operand in maps:
+            dict_type, name = split_map(operand, self.db_type)
+            table = open_query(dict_type, name, flags)
+            value = self.lookup(table, key)
+            if value is not None:
+                if value == "":
+                    self._empty_value(f"{dict_type}:{name}", key)
+                self.out.write(value + "\n")
+                self.out.flush()
+                table.close()
+                return 0
+            table.close()
+        return 1
+
+    def queries(self, maps: list[str], flags: int, stream: Iterable[bytes]) -> int:
+        """-q -: one lookup per input line, maps opened when first used."""
+        tables: list[Table | None] = [None] * len(maps)
+        found = False
+        for line in stream:
+            key = input_key(line)
+            for index, operand in enumerate(maps):
+                table = tables[index]
+                if table is None:
+                    dict_type, name = split_map(operand, self.db_type)
+                    table = tables[index] = open_query(dict_type, name, flags)
+                value = self.lookup(table, key)
+                if value is not None:
+                    if value == "":
+                        self._empty_value(dict_label(table), key)
+                    self.out.write(self._line(key, value))
+                    found = True
+                    break
+        self.out.flush()
+        for table in tables:
+            if table is not None:
+                table.close()
+        return 0 if found else 1
+
+    def _open_update(self, operand: str, flags: int) -> Table:
+        dict_type, name = split_map(operand, self.db_type)
+        try:
+            return open_for_update(dict_type, name, flags)
+        except (TableOpenError, TableSpecError, TableFatalError) as exc:
+            fatal(str(exc))
+
+    def _delete(self, table: Table, key: str) -> bool:
+        try:
+            return table.delete(key)
+        except TableUnsupported:
+            fatal(f"table {dict_label(table)}: delete operation is not supported")
+        except TableFatalError as exc:
+            fatal(str(exc))
+        except TableError as exc:
+            fatal(f"table {dict_label(table)}: delete error: {errno_text(exc)}")
+
+    def delete(self, maps: list[str], key: str, flags: int) -> int:
+        """-d key: remove one entry from every map; exit status."""
+        found = False
+        for operand in maps:
+            table = self._open_update(operand, flags)
+            found |= self._delete(table, key)
+            table.close()
+        return 0 if found else 1
+
+    def deletes(self, maps: list[str], flags: int, stream: Iterable[bytes]) -> int:
+        """-d -: maps opened first, then one delete per input line."""
+        tables = [self._open_update(operand, flags) for operand in maps]
+        found = False
+        for line in stream:
+            key = input_key(line)
+            for table in tables:
+                found |= self._delete(table, key)
+        for table in tables:
+            table.close()
+        return 0 if found else 1
+
+    def sequence(self, maps: list[str], flags: int) -> int:
+        """-s: list the first map; Postfix stops after one."""
+        if not maps:
+            return 1
+        dict_type, name = split_map(maps[0], self.db_type)
+        if dict_type == "proxy":
+            fatal("can't sequence maps via the proxy service")
+        table = open_query(dict_type, name, flags)
+        label = f"{dict_type}:{name}"
+        try:
+            for key, value in table.items():
+                if key == "":
+                    warn(f"table {label}: empty lookup key value is not allowed")
+                elif value == "":
+                    self._empty_value(label, key)
+                self.out.write(self._line(key, value))
+        except TableUnsupported:
+            fatal(f"table {dict_label(table)}: sequence operation is not supported")
+        except TableFatalError as exc:
+            fatal(str(exc))
+        except TableError as exc:
+            fatal(f"table {dict_label(table)}: sequence error: {errno_text(exc)}")
+        self.out.flush()
+        table.close()
+        return 0
+
+
+def input_key(line: bytes) -> str:
+    """A key read from standard input: the line without its newline."""
+    if line.endswith(b"\n"):
+        line = line[:-1]
+    nul = line.find(b"\0")
+    if nul >= 0:
+        line = line[:nul]
+    return line.decode("utf-8", "surrogateescape")
+
+
+def errno_text(exc: BaseException) -> str:
+    """What Postfix's %m shows: the errno text, or "Application error"."""
+    code = getattr(exc, "errno", None)
+    if isinstance(code, int) and code:
+        return os.strerror(code)
+    return "Application error"
+
