@@ -10,10 +10,7 @@ DESCRIPTION
     they differ in the input syntax they build from and in the output
     format ("key<TAB>value" or "key:<TAB>value").
 
-    getopt() is POSIX getopt(3) with Postfix's "+" convention: options
-    end at the first operand.  Its errors read "PROG: invalid option --
-    'x'" and "PROG: option requires an argument -- 'x'", followed by
-    the command's usage text as a fatal error.
+    getopt() (from common.py) is re-exported for both commands.
 
     load_settings() reads main.cf from $MAIL_CONFIG (set by -c) or
     /etc/postfix, and applies what the table code needs: UTF-8 support
@@ -35,10 +32,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NoReturn
 
+from pyfix.cli.common import getopt
 from pyfix.config.maincf import MainCfError, config_directory, read_main_cf
 from pyfix.config.store import Config, ExpansionError
 from pyfix.config.types import ConfigValueError
@@ -63,42 +61,6 @@ def warn(text: str) -> None:
 
 def fatal(text: str) -> NoReturn:
     msg_fatal(printable(text))
-
-
-def getopt(argv: list[str], optstring: str, usage: Callable[[], NoReturn],
-           progname: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """POSIX getopt: ([(option, argument)], operands)."""
-    options: list[tuple[str, str]] = []
-    index = 1
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--":
-            index += 1
-            break
-        if not arg.startswith("-") or arg == "-":
-            break
-        pos = 1
-        while pos < len(arg):
-            opt = arg[pos]
-            where = optstring.find(opt)
-            if opt == ":" or where < 0:
-                sys.stderr.write(f"{progname}: invalid option -- '{opt}'\n")
-                usage()
-            if where + 1 < len(optstring) and optstring[where + 1] == ":":
-                if pos + 1 < len(arg):
-                    value = arg[pos + 1:]
-                elif index + 1 < len(argv):
-                    index += 1
-                    value = argv[index]
-                else:
-                    sys.stderr.write(f"{progname}: option requires an argument -- '{opt}'\n")
-                    usage()
-                options.append((opt, value))
-                break
-            options.append((opt, ""))
-            pos += 1
-        index += 1
-    return options, argv[index:]
 
 
 @dataclass
@@ -295,3 +257,5 @@ def errno_text(exc: BaseException) -> str:
         return os.strerror(code)
     return "Application error"
 
+
+__all__ = ["MapCommand", "Settings", "fatal", "getopt", "load_settings", "warn"]

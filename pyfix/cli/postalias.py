@@ -43,10 +43,11 @@ import time
 from collections.abc import Iterable
 from typing import NoReturn
 
+from pyfix.cli.common import run_command
 from pyfix.cli.mapbuild import build_map
 from pyfix.cli.mapcmd import MapCommand, fatal, getopt, load_settings, split_map, warn
 from pyfix.config.store import ExpansionError
-from pyfix.log.msg import FatalError, set_progname
+from pyfix.log.msg import set_progname
 from pyfix.tables.aliases_source import parse_alias_entry
 from pyfix.tables.base import (
     DUP_IGNORE,
@@ -174,19 +175,7 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    try:
-        sys.stdout.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
-        sys.stderr.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
-        status = run(sys.argv)
-        sys.stdout.flush()
-    except FatalError:
-        status = 1
-    except BrokenPipeError:
-        status = 1
-    except KeyboardInterrupt:
-        status = 1
-    sys.exit(status)
-
+    run_command(run)
 
 if __name__ == "__main__":
     main()

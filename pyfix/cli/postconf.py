@@ -26,9 +26,10 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import os
-import sys
+from typing import NoReturn
 
-from pyfix.log.msg import FatalError, msg_fatal, set_progname
+from pyfix.cli.common import getopt, run_command
+from pyfix.log.msg import msg_fatal, set_progname
 
 SHOW_NONDEF = 1 << 0
 SHOW_DEFS = 1 << 1
@@ -77,8 +78,7 @@ OPTION_BITS = {
     "X": EDIT_EXCL,
     "#": COMMENT_OUT,
 }
-OPTIONS_WITH_ARG = "cCoT"
-ALL_OPTIONS = "aAbcCdeEfFhHlmMnopPtTvxX#"
+GETOPT_STRING = "aAbc:C:deEfFhHlmMno:pPtT:vxX#"
 
 MAJOR_MODES = (
     SHOW_SASL_SERV | SHOW_SASL_CLNT | EXP_DSN_TEMPL | SHOW_LOCKS | SHOW_MAPS
@@ -133,45 +133,24 @@ def _names(bits: int) -> str:
     return " ".join(name for name, bit in NAME_ORDER if bits & bit)
 
 
+def _usage() -> NoReturn:
+    msg_fatal(USAGE.format("postconf"))
+
+
 def parse_args(argv: list[str]) -> tuple[int, list[str], list[str]]:
-    """POSIX getopt with Postfix's option string; returns (mode, overrides, operands)."""
+    """Postfix's option string; returns (mode, overrides, operands)."""
     mode = 0
     overrides: list[str] = []
-    index = 1
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--":
-            index += 1
-            break
-        if not arg.startswith("-") or arg == "-":
-            break
-        pos = 1
-        while pos < len(arg):
-            opt = arg[pos]
-            if opt not in ALL_OPTIONS:
-                sys.stderr.write(f"postconf: invalid option -- '{opt}'\n")
-                msg_fatal(USAGE.format("postconf"))
-            if opt in OPTIONS_WITH_ARG:
-                if pos + 1 < len(arg):
-                    value = arg[pos + 1 :]
-                elif index + 1 < len(argv):
-                    index += 1
-                    value = argv[index]
-                else:
-                    sys.stderr.write(f"postconf: option requires an argument -- '{opt}'\n")
-                    msg_fatal(USAGE.format("postconf"))
-                if opt == "c":
-                    os.environ["MAIL_CONFIG"] = value
-                elif opt == "o":
-                    overrides.append(value)
-                elif opt == "C":
-                    os.environ["PYFIX_POSTCONF_CLASS"] = value
-                mode |= OPTION_BITS.get(opt, 0)
-                break
-            mode |= OPTION_BITS.get(opt, 0)
-            pos += 1
-        index += 1
-    return mode, overrides, argv[index:]
+    options, operands = getopt(argv, GETOPT_STRING, _usage, "postconf")
+    for opt, value in options:
+        if opt == "c":
+            os.environ["MAIL_CONFIG"] = value
+        elif opt == "o":
+            overrides.append(value)
+        elif opt == "C":
+            os.environ["PYFIX_POSTCONF_CLASS"] = value
+        mode |= OPTION_BITS.get(opt, 0)
+    return mode, overrides, operands
 
 
 def check_options(mode: int) -> None:
@@ -204,20 +183,7 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    from pyfix.log.vstream import install_block_stdout
-
-    sys.stderr.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
-    stdout = install_block_stdout()
-    try:
-        status = run(sys.argv)
-        stdout.finish()
-    except FatalError:
-        stdout.discard()
-        status = 1
-    except (BrokenPipeError, KeyboardInterrupt):
-        status = 1
-    sys.exit(status)
-
+    run_command(run, block_stdout=True)
 
 if __name__ == "__main__":
     main()

@@ -28,7 +28,8 @@ from __future__ import annotations
 import os
 import sys
 
-from pyfix.log.msg import FatalError, msg_fatal, set_progname
+from pyfix.cli.common import run_command
+from pyfix.log.msg import msg_fatal, set_progname
 
 USAGE = "usage: postfix [-c config_dir] [-Dv] command"
 SCRIPT_USAGE = (
@@ -76,12 +77,7 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    try:
-        status = run(sys.argv)
-    except FatalError:
-        status = 1
-    sys.exit(status)
-
+    run_command(run)
 
 if __name__ == "__main__":
     main()

@@ -23,7 +23,8 @@ from __future__ import annotations
 import os
 import sys
 
-from pyfix.log.msg import FatalError, msg_fatal, set_progname
+from pyfix.cli.common import run_command
+from pyfix.log.msg import msg_fatal, set_progname
 
 USAGE = "usage: postlog [-c config_dir] [-i] [-p priority] [-t tag] [-v] [text]"
 PRIORITIES = {"info": "info", "warn": "warning", "warning": "warning", "error": "error",
@@ -69,12 +70,7 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    try:
-        status = run(sys.argv)
-    except FatalError:
-        status = 1
-    sys.exit(status)
-
+    run_command(run)
 
 if __name__ == "__main__":
     main()
