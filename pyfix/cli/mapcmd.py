@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -43,6 +43,14 @@ from pyfix.config.types import ConfigValueError
 from pyfix.log.msg import msg_fatal, msg_warn
 from pyfix.tables import lmdb_table
 from pyfix.tables.base import (
+    DUP_IGNORE,
+    DUP_REPLACE,
+    DUP_WARN,
+    FOLD_FIX,
+    LOCK,
+    TRY0NULL,
+    TRY1NULL,
+    UTF8_REQUEST,
     Table,
     TableConfigError,
     TableError,
@@ -240,6 +248,79 @@ class MapCommand:
         return 0
 
 
+@dataclass
+class MapOptions:
+    """The options postmap and postalias share, as Postfix parses them."""
+
+    dict_flags: int = DUP_WARN | FOLD_FIX | UTF8_REQUEST
+    truncate: bool = True
+    save_perm: bool = True
+    as_owner: bool = True
+    query: str | None = None
+    delkey: str | None = None
+    sequence: bool = False
+
+    def apply(self, opt: str, arg: str) -> bool:
+        """Apply one shared option; False when the option is not shared."""
+        if opt == "N":
+            self.dict_flags = (self.dict_flags | TRY1NULL) & ~TRY0NULL
+        elif opt == "n":
+            self.dict_flags = (self.dict_flags | TRY0NULL) & ~TRY1NULL
+        elif opt == "c":
+            os.environ["MAIL_CONFIG"] = arg
+        elif opt in "dq":
+            if self.sequence or self.query is not None or self.delkey is not None:
+                fatal("specify only one of -s -q or -d")
+            if opt == "d":
+                self.delkey = arg
+            else:
+                self.query = arg
+        elif opt == "s":
+            if self.query is not None or self.delkey is not None:
+                fatal("specify only one of -s or -q or -d")
+            self.sequence = True
+        elif opt == "f":
+            self.dict_flags &= ~FOLD_FIX
+        elif opt == "i":
+            self.truncate = False
+        elif opt == "o":
+            self.as_owner = False
+        elif opt == "p":
+            self.save_perm = False
+        elif opt == "r":
+            self.dict_flags = (self.dict_flags & ~(DUP_WARN | DUP_IGNORE)) | DUP_REPLACE
+        elif opt == "w":
+            self.dict_flags = (self.dict_flags & ~(DUP_WARN | DUP_REPLACE)) | DUP_IGNORE
+        elif opt == "u":
+            self.dict_flags &= ~UTF8_REQUEST
+        else:
+            return False
+        return True
+
+    def run_lookup_mode(
+        self, command: MapCommand, operands: list[str], usage: Callable[[], NoReturn]
+    ) -> int | None:
+        """Carry out -d, -q or -s; None when the request is a build."""
+        flags = self.dict_flags | LOCK
+        if self.delkey is not None:
+            if not operands:
+                usage()
+            if self.delkey == "-":
+                return command.deletes(operands, flags, sys.stdin.buffer)
+            return command.delete(operands, self.delkey, flags)
+        if self.query is not None:
+            if not operands:
+                usage()
+            if self.query == "-":
+                return command.queries(operands, flags, sys.stdin.buffer)
+            return command.query(operands, self.query, flags)
+        if self.sequence:
+            return command.sequence(operands, flags)
+        if not operands:
+            usage()
+        return None
+
+
 def input_key(line: bytes) -> str:
     """A key read from standard input: the line without its newline."""
     if line.endswith(b"\n"):
@@ -258,4 +339,4 @@ def errno_text(exc: BaseException) -> str:
     return "Application error"
 
 
-__all__ = ["MapCommand", "Settings", "fatal", "getopt", "load_settings", "warn"]
+__all__ = ["MapCommand", "MapOptions", "Settings", "fatal", "getopt", "load_settings", "warn"]

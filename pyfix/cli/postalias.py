@@ -37,27 +37,29 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Iterable
 from typing import NoReturn
 
 from pyfix.cli.common import run_command
 from pyfix.cli.mapbuild import build_map
-from pyfix.cli.mapcmd import MapCommand, fatal, getopt, load_settings, split_map, warn
+from pyfix.cli.mapcmd import (
+    MapCommand,
+    MapOptions,
+    fatal,
+    getopt,
+    load_settings,
+    split_map,
+    warn,
+)
 from pyfix.config.store import ExpansionError
 from pyfix.log.msg import set_progname
 from pyfix.tables.aliases_source import parse_alias_entry
 from pyfix.tables.base import (
-    DUP_IGNORE,
     DUP_REPLACE,
-    DUP_WARN,
     FOLD_FIX,
-    LOCK,
     TRY0NULL,
     TRY1NULL,
-    UTF8_REQUEST,
 )
 from pyfix.tables.mkmap import MapBuilder
 from pyfix.tables.source import SourceLine
@@ -102,61 +104,17 @@ def signatures(myhostname: str, truncate: bool) -> list[tuple[str, str, int, int
 
 def run(argv: list[str]) -> int:
     set_progname(PROGNAME)
-    dict_flags = DUP_WARN | FOLD_FIX | UTF8_REQUEST
-    truncate = save_perm = as_owner = True
-    query = delkey = None
-    sequence = False
+    opts = MapOptions()
     options, operands = getopt(argv, OPTSTRING, usage, PROGNAME)
     for opt, arg in options:
-        if opt == "N":
-            dict_flags = (dict_flags | TRY1NULL) & ~TRY0NULL
-        elif opt == "n":
-            dict_flags = (dict_flags | TRY0NULL) & ~TRY1NULL
-        elif opt == "c":
-            os.environ["MAIL_CONFIG"] = arg
-        elif opt in "dq":
-            if sequence or query is not None or delkey is not None:
-                fatal("specify only one of -s -q or -d")
-            if opt == "d":
-                delkey = arg
-            else:
-                query = arg
-        elif opt == "s":
-            if query is not None or delkey is not None:
-                fatal("specify only one of -s or -q or -d")
-            sequence = True
-        elif opt == "f":
-            dict_flags &= ~FOLD_FIX
-        elif opt == "i":
-            truncate = False
-        elif opt == "o":
-            as_owner = False
-        elif opt == "p":
-            save_perm = False
-        elif opt == "r":
-            dict_flags = (dict_flags & ~(DUP_WARN | DUP_IGNORE)) | DUP_REPLACE
-        elif opt == "w":
-            dict_flags = (dict_flags & ~(DUP_WARN | DUP_REPLACE)) | DUP_IGNORE
-        elif opt == "u":
-            dict_flags &= ~UTF8_REQUEST
+        opts.apply(opt, arg)
     settings = load_settings(PROGNAME)
     command = MapCommand(settings.db_type, alias_format=True)
-    if delkey is not None:
-        if not operands:
-            usage()
-        if delkey == "-":
-            return command.deletes(operands, dict_flags | LOCK, sys.stdin.buffer)
-        return command.delete(operands, delkey, dict_flags | LOCK)
-    if query is not None:
-        if not operands:
-            usage()
-        if query == "-":
-            return command.queries(operands, dict_flags | LOCK, sys.stdin.buffer)
-        return command.query(operands, query, dict_flags | LOCK)
-    if sequence:
-        return command.sequence(operands, dict_flags | LOCK)
-    if not operands:
-        usage()
+    status = opts.run_lookup_mode(command, operands, usage)
+    if status is not None:
+        return status
+    dict_flags, truncate = opts.dict_flags, opts.truncate
+    save_perm, as_owner = opts.save_perm, opts.as_owner
     try:
         myhostname = settings.config.get("myhostname")
     except ExpansionError as exc:

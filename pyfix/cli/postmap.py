@@ -38,24 +38,23 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterable
 from typing import NoReturn
 
 from pyfix.cli.common import run_command
 from pyfix.cli.mapbuild import build_map
-from pyfix.cli.mapcmd import MapCommand, fatal, getopt, load_settings, split_map, warn
+from pyfix.cli.mapcmd import (
+    MapCommand,
+    MapOptions,
+    fatal,
+    getopt,
+    load_settings,
+    split_map,
+    warn,
+)
 from pyfix.log.msg import set_progname
 from pyfix.tables.base import (
-    DUP_IGNORE,
-    DUP_REPLACE,
-    DUP_WARN,
-    FOLD_FIX,
-    LOCK,
     SRC_RHS_IS_FILE,
-    TRY0NULL,
-    TRY1NULL,
     UTF8_REQUEST,
 )
 from pyfix.tables.mkmap import MapBuilder
@@ -102,80 +101,38 @@ def feed_postmap(builder: MapBuilder, lines: Iterable[SourceLine], source: str) 
 
 def run(argv: list[str]) -> int:
     set_progname(PROGNAME)
-    dict_flags = DUP_WARN | FOLD_FIX | UTF8_REQUEST
+    opts = MapOptions()
     key_flags = 0
-    truncate = save_perm = as_owner = True
-    query = delkey = None
-    sequence = force_utf8 = False
+    force_utf8 = False
     options, operands = getopt(argv, OPTSTRING, usage, PROGNAME)
     for opt, arg in options:
-        if opt == "N":
-            dict_flags = (dict_flags | TRY1NULL) & ~TRY0NULL
-        elif opt == "n":
-            dict_flags = (dict_flags | TRY0NULL) & ~TRY1NULL
-        elif opt == "b":
+        if opts.apply(opt, arg):
+            continue
+        if opt == "b":
             key_flags |= BODY_KEY
         elif opt == "h":
             key_flags |= HEADER_KEY
         elif opt == "m":
             key_flags |= MIME_KEY
-        elif opt == "c":
-            os.environ["MAIL_CONFIG"] = arg
-        elif opt in "dq":
-            if sequence or query is not None or delkey is not None:
-                fatal("specify only one of -s -q or -d")
-            if opt == "d":
-                delkey = arg
-            else:
-                query = arg
-        elif opt == "s":
-            if query is not None or delkey is not None:
-                fatal("specify only one of -s or -q or -d")
-            sequence = True
-        elif opt == "f":
-            dict_flags &= ~FOLD_FIX
         elif opt == "F":
-            dict_flags |= SRC_RHS_IS_FILE
-        elif opt == "i":
-            truncate = False
-        elif opt == "o":
-            as_owner = False
-        elif opt == "p":
-            save_perm = False
-        elif opt == "r":
-            dict_flags = (dict_flags & ~(DUP_WARN | DUP_IGNORE)) | DUP_REPLACE
-        elif opt == "w":
-            dict_flags = (dict_flags & ~(DUP_WARN | DUP_REPLACE)) | DUP_IGNORE
-        elif opt == "u":
-            dict_flags &= ~UTF8_REQUEST
+            opts.dict_flags |= SRC_RHS_IS_FILE
         elif opt == "U":
             force_utf8 = True
     settings = load_settings(PROGNAME)
-    if (query is None or query != "-") and key_flags:
+    if (opts.query is None or opts.query != "-") and key_flags:
         fatal('specify -b -h or -m only with "-q -"')
     if key_flags and key_flags == key_flags & MIME_KEY:
         warn("ignoring -m option without -b or -h")
     if key_flags & (HEADER_KEY | BODY_KEY) and not force_utf8:
-        dict_flags &= ~UTF8_REQUEST
-    if dict_flags & SRC_RHS_IS_FILE or key_flags & (HEADER_KEY | BODY_KEY):
+        opts.dict_flags &= ~UTF8_REQUEST
+    if opts.dict_flags & SRC_RHS_IS_FILE or key_flags & (HEADER_KEY | BODY_KEY):
         fatal("the -b, -h, -m and -F options are not supported by pyfix")
     command = MapCommand(settings.db_type, alias_format=False)
-    if delkey is not None:
-        if not operands:
-            usage()
-        if delkey == "-":
-            return command.deletes(operands, dict_flags | LOCK, sys.stdin.buffer)
-        return command.delete(operands, delkey, dict_flags | LOCK)
-    if query is not None:
-        if not operands:
-            usage()
-        if query == "-":
-            return command.queries(operands, dict_flags | LOCK, sys.stdin.buffer)
-        return command.query(operands, query, dict_flags | LOCK)
-    if sequence:
-        return command.sequence(operands, dict_flags | LOCK)
-    if not operands:
-        usage()
+    status = opts.run_lookup_mode(command, operands, usage)
+    if status is not None:
+        return status
+    dict_flags, truncate = opts.dict_flags, opts.truncate
+    save_perm, as_owner = opts.save_perm, opts.as_owner
     for operand in operands:
         dict_type, name = split_map(operand, settings.db_type)
         build_map(dict_type, name, dict_flags, truncate, save_perm, as_owner, feed_postmap)
