@@ -23,8 +23,8 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy --strict pyfix
 
 run: $(STAMP)
-	@echo "make run: the mail pipeline (smtpd, queue, delivery) has not landed yet;"
-	@echo "today pyfix provides postconf and 'postfix check' only. See README.md."
+	@echo "make run: the mail pipeline (SMTP server, cleanup, delivery) has not landed yet;"
+	@echo "see README.md for the commands that work today."
 	@exit 1
 
 bench: $(STAMP)
