@@ -1,0 +1,112 @@
+"""NAME
+    pyfix.smtp.chat - replies and log lines of one SMTP session
+
+SUMMARY
+    Chat, LocalProtocolError
+
+DESCRIPTION
+    Chat is the part of the server that talks: it renders replies into
+    the output buffer and queues log lines and events.  The state
+    machine (server.py) and the command handlers use it; callers read
+    the output with data_to_send().
+
+    reply() follows Postfix's smtpd_chat_reply(): with soft_bounce a 5xx
+    reply goes out as 4xx; once the session has smtpd_soft_error_limit
+    errors, every reply adds smtpd_error_sleep_time to reply_delay (the
+    caller sleeps; the core never does); a 421 or 521 reply ends the
+    session after it is sent.
+
+    Parameters read: none directly (ServerSettings: soft_bounce,
+    smtpd_soft_error_limit, smtpd_error_sleep_time, smtputf8_enable).
+
+DIAGNOSTICS
+    LocalProtocolError for a verdict of the wrong kind.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from pyfix.smtp.events import Accept, Event, LogMessage, ProtocolViolation, Verdict
+from pyfix.smtp.logfields import log_address, printable, whatsup
+from pyfix.smtp.outcome import Done
+from pyfix.smtp.replies import Reply
+from pyfix.smtp.session import Session
+from pyfix.smtp.settings import ServerSettings
+
+
+class LocalProtocolError(Exception):
+    """The caller used the server out of turn."""
+
+
+class Chat:
+    def __init__(self, settings: ServerSettings, session: Session) -> None:
+        self.settings = settings
+        self.session = session
+        self.command_text = ""  # the command being processed, as received
+        self.reply_delay = 0.0
+        self._out: list[bytes] = []
+        self._delay = 0.0
+        self._events: deque[Event] = deque()
+
+    def data_to_send(self) -> bytes:
+        """The replies so far; reply_delay says how long to wait first."""
+        data = b"".join(self._out)
+        self._out.clear()
+        self.reply_delay, self._delay = self._delay, 0.0
+        return data
+
+    def reply(self, reply: Reply) -> None:
+        if self.session.error_count >= self.settings.soft_error_limit:
+            self._delay += self.settings.error_sleep_time
+        self._out.append(reply.render(self.settings.soft_bounce))
+        if reply.hangs_up:
+            self.session.hangup = True
+
+    def softened(self, reply: Reply) -> Reply:
+        """reply as soft_bounce turns it into a 4xx."""
+        return reply.softened() if self.settings.soft_bounce else reply
+
+    def reject(self, command: str, reply: Reply, error_class: str | None) -> Done:
+        """Send reply for a failed command; note the error class."""
+        self.reply(reply)
+        if error_class:
+            self.session.error_mask.add(error_class)
+        return Done(False, ProtocolViolation(command, reply))
+
+    def violation(self, reply: Reply, error_class: str | None, command: str = "") -> None:
+        self.reply(reply)
+        if error_class:
+            self.session.error_mask.add(error_class)
+        self._events.append(ProtocolViolation(command or self.command_text, reply))
+
+    def rejection(self, verdict: Verdict) -> Reply | None:
+        """None for Accept, the reply for a Reply verdict."""
+        if isinstance(verdict, Accept):
+            return None
+        if isinstance(verdict, Reply):
+            self.session.error_mask.add("policy")
+            return verdict
+        raise LocalProtocolError(f"unexpected verdict {verdict!r}")
+
+    def log(self, level: str, text: str) -> None:
+        self._events.append(LogMessage(level, text))
+
+    def illegal_address(self, word: str) -> None:
+        session = self.session
+        self.log(
+            "warning",
+            f"Illegal address syntax from {session.client.namaddr} in {session.where} "
+            f"command: {printable(word, self.settings.smtputf8_enable)}",
+        )
+
+    def log_reject(self, text: str, sender: str | None = None) -> None:
+        """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line."""
+        s = self.session
+        if sender is None:
+            sender = s.mail.sender
+        tail = whatsup(log_address(sender), log_address(s.rcpt.first), s.protocol, s.helo_name)
+        self.log(
+            "info",
+            f"{s.queue_id_or_noqueue}: reject: {s.where} from {s.client.namaddr}: {text};{tail}",
+        )
