@@ -36,6 +36,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -80,6 +81,12 @@ class MailLog:
         self.syslog_path = syslog_path
         self._fd: int | None = None
         self._sock: socket.socket | None = None
+
+    def prepare(self) -> None:
+        """Open the log now (a service does this before it drops root)."""
+        if self.maillog_file:
+            with contextlib.suppress(OSError):
+                self._file_fd()
 
     def _file_fd(self) -> int:
         if self._fd is None:

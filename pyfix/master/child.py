@@ -8,9 +8,10 @@ DESCRIPTION
     The master starts each service process with this module.  It loads
     the configuration, takes the service's own view (main.cf overridden
     by the service's master.cf -o options), drops root privileges to
-    $mail_owner for an unprivileged service, and hands the inherited
+    $mail_owner for an unprivileged service (see below), and hands the inherited
     listening sockets (file descriptors listed in $PYFIX_LISTEN_FDS) to
-    the service module's serve() function.
+    the service module's serve() function.  As in Postfix, the service
+    opens its log and tables first and then calls drop_privileges().
 
     SIGTERM asks the service to stop accepting and to finish what it is
     doing; SIGHUP (sent on "postfix reload") does the same, and the
@@ -45,6 +46,12 @@ class ServiceContext:
     listeners: list[socket.socket]
     log: MailLog
     confdir: str
+    unprivileged: bool = True
+
+    def drop_privileges(self) -> None:
+        """Become $mail_owner, as Postfix daemons do once their tables are open."""
+        if self.unprivileged:
+            _drop_privileges(self.config, self.log)
 
 
 def _drop_privileges(config: Config, log: MailLog) -> None:
@@ -73,15 +80,16 @@ def main() -> None:
     entry = config.scope
     assert entry is not None
     log = open_maillog(config, entry.process_name)
+    log.prepare()
     fds = [int(fd) for fd in os.environ.get("PYFIX_LISTEN_FDS", "").split(",") if fd]
     listeners = [socket.socket(fileno=fd) for fd in fds]
-    if entry.unprivileged != "n":
-        _drop_privileges(config, log)
     from pyfix.master.services import IMPLEMENTED
 
     module = importlib.import_module(IMPLEMENTED[entry.process_name])
+    context = ServiceContext(config, name, type_, listeners, log, confdir,
+                             unprivileged=entry.unprivileged != "n")
     try:
-        module.serve(ServiceContext(config, name, type_, listeners, log, confdir))
+        module.serve(context)
     except ConfigLoadError as exc:
         log.fatal(str(exc))
         raise SystemExit(1) from None

@@ -1,0 +1,1 @@
+"""pyfix.smtpd: the SMTP server service (asyncio shell, relay control, queueing)."""

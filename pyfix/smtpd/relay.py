@@ -1,0 +1,159 @@
+"""NAME
+    pyfix.smtpd.relay - relay control and recipient validation
+
+SUMMARY
+    RelayPolicy
+
+DESCRIPTION
+    The checks that the accept path needs before the full restriction
+    engine arrives, with Postfix's replies and log texts:
+
+    - the default smtpd_relay_restrictions, "permit_mynetworks,
+      permit_sasl_authenticated, defer_unauth_destination" (the list in
+      main.cf is honoured for these three names and reject_unauth_
+      destination; other names are refused at start-up by
+      unsupported()): a client outside $mynetworks may only send to
+      local, virtual or relay domains, otherwise "454 4.7.1 <rcpt>:
+      Relay access denied" (554 with reject_unauth_destination);
+    - local recipients: a domain in $mydestination, or an address literal
+      of this host ([192.168.1.1], seed S17), is local; when
+      local_recipient_maps is not empty, an unknown local user gets
+      "$unknown_local_recipient_reject_code 5.1.1 <rcpt>: Recipient address
+      rejected: User unknown in local recipient table" (S12, S24); with
+      local_recipient_maps empty every local user is accepted (S4, S6);
+    - relay domains: $relay_domains, matching subdomains as
+      parent_domain_matches_subdomains says.
+
+    A table lookup failure gives "451 4.3.0 <rcpt>: Temporary lookup
+    failure" (retry) or "451 4.3.5 Server configuration error" (config).
+
+    Parameters read: mynetworks, mydestination, relay_domains,
+    virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
+    unknown_local_recipient_reject_code, smtpd_relay_restrictions,
+    parent_domain_matches_subdomains, inet_interfaces, proxy_interfaces,
+    recipient_delimiter.
+
+DIAGNOSTICS
+    UnsupportedRestriction for a restriction name that this module does
+    not implement yet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from pyfix.address.extension import strip_extension
+from pyfix.address.matchlist import addr_list, domain_list, parent_style, string_list
+from pyfix.config.hostinfo import local_interfaces
+from pyfix.config.lists import split_list
+from pyfix.config.store import Config
+from pyfix.smtp.replies import Reply
+from pyfix.tables.base import TableError, TableRetryError
+from pyfix.tables.maps import Maps
+
+KNOWN_RELAY_RESTRICTIONS = frozenset({
+    "permit_mynetworks", "permit_sasl_authenticated", "defer_unauth_destination",
+    "reject_unauth_destination",
+})
+
+
+class UnsupportedRestriction(Exception):
+    """A restriction that pyfix does not implement yet."""
+
+
+def _reply(code: int, enhanced: str, text: str) -> Reply:
+    return Reply(code, enhanced, text)
+
+
+@dataclass
+class RelayPolicy:
+    config: Config
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        pdms = cfg.get("parent_domain_matches_subdomains")
+        self.mynetworks = addr_list("mynetworks", cfg.get("mynetworks"))
+        self.mydestination = string_list("mydestination", cfg.get("mydestination"))
+        self.relay_domains = domain_list("relay_domains", cfg.get("relay_domains"),
+                                         parent_style(pdms, "relay_domains"))
+        self.virtual_domains = string_list(
+            "virtual_domains",
+            f"{cfg.get('virtual_alias_domains')} {cfg.get('virtual_mailbox_domains')}")
+        local_maps = cfg.get("local_recipient_maps")
+        self.local_recipient_maps = Maps("local_recipient_maps", local_maps) if local_maps else None
+        self.unknown_local_code = cfg.get_int("unknown_local_recipient_reject_code")
+        self.recipient_delimiter = cfg.get("recipient_delimiter")
+        self.restrictions = split_list(cfg.get("smtpd_relay_restrictions"))
+        unknown = [r for r in self.restrictions if r not in KNOWN_RELAY_RESTRICTIONS]
+        if unknown:
+            raise UnsupportedRestriction(
+                f"smtpd_relay_restrictions: {unknown[0]}: not yet supported by pyfix")
+        self.own_addresses = self._own_addresses()
+
+    def _own_addresses(self) -> set[str]:
+        interfaces = [i.lower() for i in split_list(self.config.get("inet_interfaces"))]
+        addresses = {str(i.ip) for i in local_interfaces()}
+        if "all" not in interfaces:
+            addresses = {a.strip("[]") for a in interfaces if a not in ("loopback-only",)}
+            if "loopback-only" in interfaces:
+                addresses |= {"127.0.0.1", "::1"}
+        addresses |= {a.strip("[]") for a in split_list(self.config.get("proxy_interfaces"))}
+        return addresses
+
+    def is_local_domain(self, domain: str) -> bool:
+        domain = domain.rstrip(".")
+        if self.mydestination.match(domain):
+            return True
+        if domain.startswith("[") and domain.endswith("]"):
+            literal = domain[1:-1]
+            if literal.lower().startswith("ipv6:"):
+                literal = literal[5:]
+            try:
+                return str(ipaddress.ip_address(literal)) in self.own_addresses
+            except ValueError:
+                return False
+        return False
+
+    def authorized_destination(self, domain: str) -> bool:
+        return (self.is_local_domain(domain) or self.virtual_domains.match(domain)
+                or self.relay_domains.match(domain))
+
+    def check_relay(self, client_addr: str, recipient: str) -> Reply | None:
+        domain = recipient.rpartition("@")[2] if "@" in recipient else ""
+        for restriction in self.restrictions:
+            if restriction == "permit_mynetworks" and self.mynetworks.match(client_addr):
+                return None
+            if restriction in ("defer_unauth_destination", "reject_unauth_destination"):
+                if not domain or self.authorized_destination(domain):
+                    return None
+                if restriction == "defer_unauth_destination":
+                    return _reply(454, "4.7.1", f"<{recipient}>: Relay access denied")
+                return _reply(554, "5.7.1", f"<{recipient}>: Relay access denied")
+        return None
+
+    def check_local_recipient(self, recipient: str) -> Reply | None:
+        domain = recipient.rpartition("@")[2] if "@" in recipient else ""
+        if self.local_recipient_maps is None or (domain and not self.is_local_domain(domain)):
+            return None
+        local = recipient.rpartition("@")[0] if "@" in recipient else recipient
+        keys = [local, recipient]
+        stripped = strip_extension(recipient, self.recipient_delimiter)
+        if stripped is not None:
+            keys += [stripped[0].rpartition("@")[0], stripped[0]]
+        for key in keys:
+            if self.local_recipient_maps.find(key) is not None:
+                return None
+        code = self.unknown_local_code
+        enhanced = f"{code // 100}.1.1"
+        return _reply(code, enhanced, f"<{recipient}>: Recipient address rejected: "
+                                      "User unknown in local recipient table")
+
+    def check_rcpt(self, client_addr: str, recipient: str) -> Reply | None:
+        try:
+            return (self.check_relay(client_addr, recipient)
+                    or self.check_local_recipient(recipient))
+        except TableRetryError:
+            return _reply(451, "4.3.0", f"<{recipient}>: Temporary lookup failure")
+        except TableError:
+            return _reply(451, "4.3.5", "Server configuration error")

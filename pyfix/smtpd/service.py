@@ -1,0 +1,109 @@
+"""NAME
+    pyfix.smtpd.service - the smtpd service process
+
+SUMMARY
+    serve()
+
+DESCRIPTION
+    Entry point that the master calls (pyfix.master.child) for a master.cf
+    "smtpd" service.  It builds the service's settings from its own
+    configuration view (main.cf overridden by the service's -o options),
+    serves every inherited listening socket with asyncio (uvloop when
+    installed), and runs each connection through session.py.  One
+    process holds many sessions at once.
+
+    SIGTERM and SIGHUP stop accepting new connections; sessions in
+    progress are allowed to finish (for at most $smtpd_timeout), so that
+    "postfix reload" never cuts a session.
+
+    Parameters read: smtpd_timeout, and everything that ServerSettings,
+    RelayPolicy, QueueLayout and the mail log read.
+
+DIAGNOSTICS
+    A configuration error is logged as fatal and ends the process with
+    status 1 (the master then throttles restarts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import TYPE_CHECKING
+
+from pyfix.config.store import ExpansionError
+from pyfix.config.types import ConfigValueError
+from pyfix.queue.layout import QueueLayout
+from pyfix.smtp.settings import ServerSettings, SettingsError
+from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
+from pyfix.smtpd.session import SmtpdContext, serve_connection
+
+if TYPE_CHECKING:
+    from pyfix.master.child import ServiceContext
+
+
+def _preload() -> None:
+    """Import what asyncio and the resolver load lazily, before root is dropped.
+
+    After the switch to $mail_owner the interpreter may no longer be able
+    to read its own library (for example a Python installed under /root).
+    """
+    import concurrent.futures.thread  # noqa: F401  (getaddrinfo/getnameinfo executor)
+    import encodings.idna  # noqa: F401  (host names)
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop  # type: ignore[import-not-found,unused-ignore]
+
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    except ImportError:
+        loop = asyncio.new_event_loop()
+    return loop
+
+
+async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, stop.set)
+    sessions: set[asyncio.Task[None]] = set()
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        sessions.add(task)
+        try:
+            await serve_connection(smtpd, reader, writer)
+        finally:
+            sessions.discard(task)
+
+    servers = [await asyncio.start_server(on_connect, sock=sock, limit=1 << 20)
+               for sock in ctx.listeners]
+    await stop.wait()
+    for server in servers:
+        server.close()
+    if sessions:
+        await asyncio.wait(set(sessions), timeout=smtpd.timeout)
+
+
+def serve(ctx: ServiceContext) -> None:
+    config = ctx.config
+    try:
+        smtpd = SmtpdContext(
+            config=config,
+            settings=ServerSettings.from_config(config),
+            policy=RelayPolicy(config),
+            layout=QueueLayout.from_config(config),
+            log=ctx.log,
+            timeout=float(config.get_time("smtpd_timeout")),
+        )
+    except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
+        ctx.log.fatal(str(exc))
+        raise SystemExit(1) from None
+    _preload()
+    ctx.drop_privileges()
+    loop = _event_loop()
+    try:
+        loop.run_until_complete(_serve(ctx, smtpd))
+    finally:
+        loop.close()

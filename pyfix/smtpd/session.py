@@ -1,0 +1,236 @@
+"""NAME
+    pyfix.smtpd.session - one SMTP connection: the asyncio shell
+
+SUMMARY
+    serve_connection()
+
+DESCRIPTION
+    The thin shell around the sans-I/O core (pyfix.smtp.server): it reads
+    from the socket only when the core needs data, writes the core's
+    replies when the core waits for input (so that pipelined replies go
+    out together, as Postfix does), sleeps smtpd_error_sleep_time when
+    the core asks, times the client out after smtpd_timeout, answers the
+    core's requests with relay.py's checks and queueing.py's queue file,
+    and writes the core's log lines through the service's mail log.
+
+    Parameters read: smtpd_timeout, mail_name, myhostname, and those of
+    relay.py and queueing.py.
+
+DIAGNOSTICS
+    A queue write failure answers the transaction with the queue error's
+    reply (for example "452 4.3.1 Insufficient system storage") and loses
+    nothing that was already accepted; network errors end the session as
+    "lost connection".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from dataclasses import dataclass
+
+from pyfix.config.store import Config
+from pyfix.log.maillog import MailLog
+from pyfix.queue.errors import QueueError, QueueWriteError
+from pyfix.queue.layout import QueueLayout
+from pyfix.smtp import events as ev
+from pyfix.smtp.replies import Reply
+from pyfix.smtp.server import SmtpServer
+from pyfix.smtp.session import ClientInfo
+from pyfix.smtp.settings import ServerSettings
+from pyfix.smtpd.queueing import Transaction, received_header
+from pyfix.smtpd.relay import RelayPolicy
+
+READ_SIZE = 65536
+# Postfix's DSN_NOTIFY_* bits, as the queue file stores them.
+DSN_NOTIFY_BITS = {"NEVER": 1, "SUCCESS": 2, "FAILURE": 4, "DELAY": 8}
+
+
+@dataclass
+class SmtpdContext:
+    config: Config
+    settings: ServerSettings
+    policy: RelayPolicy
+    layout: QueueLayout
+    log: MailLog
+    timeout: float
+
+
+async def _client_name(addr: str) -> str:
+    loop = asyncio.get_running_loop()
+    try:
+        name, _ = await asyncio.wait_for(
+            loop.getnameinfo((addr, 0), socket.NI_NAMEREQD), timeout=10)
+        infos = await asyncio.wait_for(loop.getaddrinfo(name, None), timeout=10)
+    except (TimeoutError, OSError):
+        return "unknown"
+    if any(info[4][0] == addr for info in infos):
+        return str(name)
+    return "unknown"
+
+
+class Connection:
+    def __init__(self, ctx: SmtpdContext, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter, client: ClientInfo) -> None:
+        self.ctx = ctx
+        self.reader = reader
+        self.writer = writer
+        self.client = client
+        self.server = SmtpServer(ctx.settings, client,
+                                 bare_newline_excluded=ctx.policy.mynetworks.match(client.addr))
+        self.transaction: Transaction | None = None
+        self.helo: str | None = None
+        self.protocol = "SMTP"
+        self.outbuf = bytearray()
+
+    async def flush(self) -> None:
+        data = bytes(self.outbuf) + self.server.data_to_send()
+        self.outbuf.clear()
+        if self.server.reply_delay:
+            await asyncio.sleep(self.server.reply_delay)
+        if data:
+            self.writer.write(data)
+            await self.writer.drain()
+
+    def log_queue(self, queue_id: str) -> None:
+        self.ctx.log.info(f"{queue_id}: client={self.client.namaddr}")
+
+    def decide(self, request: ev.Request) -> ev.Verdict:
+        if isinstance(request, ev.Helo | ev.Ehlo):
+            self.helo = request.name
+            self.protocol = "ESMTP" if isinstance(request, ev.Ehlo) else "SMTP"
+            return ev.Accept()
+        if isinstance(request, ev.MailFrom):
+            self.abort()
+            self.transaction = Transaction(self.ctx.config, self.ctx.layout, request.address)
+            return ev.Accept()
+        if isinstance(request, ev.RcptTo):
+            return self.rcpt(request)
+        if isinstance(request, ev.Data | ev.Bdat):
+            return self.data()
+        if isinstance(request, ev.EndOfData):
+            return self.end_of_data()
+        return ev.Accept()
+
+    def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
+        reply = self.ctx.policy.check_rcpt(self.client.addr, request.address)
+        if reply is not None:
+            self.server.log_reject(f"{reply.code} {reply.enhanced} {reply.text}")
+            return reply
+        assert self.transaction is not None
+        first = self.transaction.writer is None
+        params = request.params
+        notify = sum(DSN_NOTIFY_BITS.get(word.upper(), 0) for word in params.notify)
+        orcpt = f"{params.orcpt[0]};{params.orcpt[1]}" if params.orcpt else ""
+        try:
+            queue_id = self.transaction.add_recipient(
+                request.address, request.address, notify, orcpt)
+        except QueueError as exc:
+            return self.queue_failure(exc)
+        if first:
+            self.server.session.mail.queue_id = queue_id
+            self.log_queue(queue_id)
+        return ev.Accept()
+
+    def data(self) -> ev.Verdict:
+        assert self.transaction is not None and self.transaction.queue_id is not None
+        cfg = self.ctx.config
+        header = received_header(
+            self.helo, self.client.name, self.client.addr, cfg.get("myhostname"),
+            cfg.get("mail_name"), self.protocol, self.transaction.queue_id,
+            self.transaction.recipients, self.transaction.arrival)
+        try:
+            self.transaction.start_content(header)
+        except QueueError as exc:
+            return self.queue_failure(exc)
+        return ev.Accept()
+
+    def end_of_data(self) -> ev.Verdict:
+        assert self.transaction is not None
+        try:
+            queue_id = self.transaction.commit()
+        except QueueError as exc:
+            return ev.NotQueued(self.queue_failure(exc))
+        self.transaction = None
+        return ev.Queued(queue_id)
+
+    def queue_failure(self, exc: QueueError) -> Reply:
+        self.ctx.log.warn(str(exc))
+        self.abort()
+        if isinstance(exc, QueueWriteError):
+            code, enhanced, text = exc.reply_hint
+        else:
+            code, enhanced, text = QueueWriteError.reply_hint
+        # Postfix words a write error as "Error: ...", a full disk plainly.
+        return Reply(code, enhanced, f"Error: {text}" if code == 451 else text)
+
+    def content(self, event: ev.MessageData) -> None:
+        if self.transaction is None or self.transaction.writer is None:
+            return
+        try:
+            for record in event.records:
+                self.transaction.put_record(record.data, record.kind == ev.REC_CONT)
+        except QueueError as exc:
+            self.queue_failure(exc)
+
+    def abort(self) -> None:
+        if self.transaction is not None:
+            self.transaction.abort()
+            self.transaction = None
+
+    async def run(self) -> None:
+        try:
+            await self.loop()
+        finally:
+            self.abort()
+            with contextlib.suppress(OSError, ConnectionError):
+                self.writer.close()
+                await self.writer.wait_closed()
+
+    async def loop(self) -> None:
+        while True:
+            event = self.server.next_event()
+            if event is ev.NEED_DATA:
+                try:
+                    await self.flush()
+                    data = await asyncio.wait_for(self.reader.read(READ_SIZE),
+                                                  timeout=self.ctx.timeout)
+                except TimeoutError:
+                    self.outbuf += self.server.send(ev.Timeout())
+                    continue
+                except (OSError, ConnectionError):
+                    self.server.send(ev.Lost())
+                    continue
+                if data:
+                    self.server.receive_data(data)
+                else:
+                    self.server.receive_eof()
+            elif isinstance(event, ev.Request):
+                self.outbuf += self.server.send(self.decide(event))
+            elif isinstance(event, ev.MessageData):
+                self.content(event)
+            elif isinstance(event, ev.Rset | ev.Quit):
+                self.abort()
+            elif isinstance(event, ev.ProtocolViolation) and event.command == "END-OF-MESSAGE":
+                self.abort()  # the core refused the content: no queue file stays
+            elif isinstance(event, ev.LogMessage):
+                if event.level == "warning":
+                    self.ctx.log.warn(event.text)
+                else:
+                    self.ctx.log.info(event.text)
+            elif isinstance(event, ev.Closed):
+                with contextlib.suppress(OSError, ConnectionError):
+                    await self.flush()
+                return
+
+
+async def serve_connection(ctx: SmtpdContext, reader: asyncio.StreamReader,
+                           writer: asyncio.StreamWriter) -> None:
+    peer = writer.get_extra_info("peername") or ("unknown", "unknown")
+    addr, port = str(peer[0]), str(peer[1])
+    if addr.startswith("::ffff:"):
+        addr = addr[7:]
+    name = await _client_name(addr)
+    client = ClientInfo(name, addr, port, ctx.settings.client_port_logging)
+    await Connection(ctx, reader, writer, client).run()
