@@ -191,3 +191,96 @@ def test_swaks_pipelined(make_instance: object) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "250 2.0.0 Ok: queued as" in result.stdout
     assert len(inst.incoming()) == 1
+
+
+def test_reload_keeps_sessions_and_applies_new_settings(make_instance: object) -> None:
+    inst = make_instance()  # type: ignore[operator]
+    with inst.smtp() as client:
+        client.ehlo("client.example")
+        assert client.mail("a@b.example")[0] == 250
+        assert client.rcpt("user@mail.example.com")[0] == 250
+        with open(inst.etc / "main.cf", "a") as fh:
+            fh.write("smtpd_banner = $myhostname ESMTP reloaded\n")
+        assert postfix(inst.etc, "reload").returncode == 0
+        deadline = time.monotonic() + 10
+        while "reload -- version" not in inst.maillog() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        code, text = client.data(MESSAGE)
+        assert code == 250 and text.startswith(b"2.0.0 Ok: queued as "), text
+    deadline = time.monotonic() + 10
+    banner = b""
+    while time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", inst.port), timeout=10) as sock:
+            banner = sock.recv(1024)
+        if b"reloaded" in banner:
+            break
+        time.sleep(0.1)
+    assert banner == b"220 mail.example.com ESMTP reloaded\r\n"
+    assert len(inst.incoming()) == 1
+
+
+def _pids_of(confdir: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(str(confdir).encode() == arg for arg in cmdline) and b"pyfix" in b" ".join(cmdline):
+            found.append(int(entry.name))
+    return found
+
+
+def test_kill_9_loses_no_accepted_mail(make_instance: object) -> None:
+    """kill -9 of every pyfix process while a client sends: each 250 stays queued once."""
+    import signal
+    import threading
+
+    inst = make_instance()  # type: ignore[operator]
+    accepted: list[str] = []
+    stop = threading.Event()
+
+    def sender() -> None:
+        n = 0
+        while not stop.is_set():
+            try:
+                with inst.smtp() as client:
+                    while not stop.is_set():
+                        n += 1
+                        body = f"Subject: m{n}\r\n\r\nbody-{n}\r\n".encode()
+                        client.mail("a@b.example")
+                        client.rcpt("user@mail.example.com")
+                        code, text = client.data(body)
+                        if code == 250:
+                            accepted.append(text.decode().rsplit(" ", 1)[-1])
+            except (OSError, smtplib.SMTPException):
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while len(accepted) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in _pids_of(inst.etc):
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    stop.set()
+    thread.join(timeout=30)
+    assert len(accepted) >= 20
+    files = {p.name: p for p in inst.incoming()}
+    for queue_id in accepted:
+        assert queue_id in files, f"{queue_id} got 250 but is not in the queue"
+        path = files[queue_id]
+        assert path.stat().st_mode & 0o777 == 0o700
+        if os.path.exists("/usr/sbin/postcat"):
+            out = subprocess.run(["/usr/sbin/postcat", str(path)], capture_output=True,
+                                 text=True, check=False)
+            assert out.returncode == 0 and "body-" in out.stdout, out.stderr
+    assert len(accepted) == len(set(accepted))
+    # After the crash the mail system starts again on the same queue.
+    (inst.root / "spool" / "pid" / "master.pid").unlink(missing_ok=True)
+    inst.start()
+    with inst.smtp() as client:
+        assert client.noop()[0] == 250
