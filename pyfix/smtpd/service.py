@@ -96,6 +96,7 @@ def serve(ctx: ServiceContext) -> None:
             layout=QueueLayout.from_config(config),
             log=ctx.log,
             timeout=float(config.get_time("smtpd_timeout")),
+            peername_lookup=config.get_bool("smtpd_peername_lookup"),
         )
     except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
         ctx.log.fatal(str(exc))

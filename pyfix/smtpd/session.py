@@ -13,8 +13,8 @@ DESCRIPTION
     core's requests with relay.py's checks and queueing.py's queue file,
     and writes the core's log lines through the service's mail log.
 
-    Parameters read: smtpd_timeout, mail_name, myhostname, and those of
-    relay.py and queueing.py.
+    Parameters read: smtpd_timeout, smtpd_peername_lookup, mail_name,
+    myhostname, and those of relay.py and queueing.py.
 
 DIAGNOSTICS
     A queue write failure answers the transaction with the queue error's
@@ -55,6 +55,7 @@ class SmtpdContext:
     layout: QueueLayout
     log: MailLog
     timeout: float
+    peername_lookup: bool = True
 
 
 async def _client_name(addr: str) -> str:
@@ -96,7 +97,7 @@ class Connection:
     def log_queue(self, queue_id: str) -> None:
         self.ctx.log.info(f"{queue_id}: client={self.client.namaddr}")
 
-    def decide(self, request: ev.Request) -> ev.Verdict:
+    async def decide(self, request: ev.Request) -> ev.Verdict:
         if isinstance(request, ev.Helo | ev.Ehlo):
             self.helo = request.name
             self.protocol = "ESMTP" if isinstance(request, ev.Ehlo) else "SMTP"
@@ -106,14 +107,14 @@ class Connection:
             self.transaction = Transaction(self.ctx.config, self.ctx.layout, request.address)
             return ev.Accept()
         if isinstance(request, ev.RcptTo):
-            return self.rcpt(request)
+            return await self.rcpt(request)
         if isinstance(request, ev.Data | ev.Bdat):
             return self.data()
         if isinstance(request, ev.EndOfData):
-            return self.end_of_data()
+            return await self.end_of_data()
         return ev.Accept()
 
-    def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
+    async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
         reply = self.ctx.policy.check_rcpt(self.client.addr, request.address)
         if reply is not None:
             self.server.log_reject(f"{reply.code} {reply.enhanced} {reply.text}")
@@ -123,9 +124,13 @@ class Connection:
         params = request.params
         notify = sum(DSN_NOTIFY_BITS.get(word.upper(), 0) for word in params.notify)
         orcpt = f"{params.orcpt[0]};{params.orcpt[1]}" if params.orcpt else ""
+        add = self.transaction.add_recipient
         try:
-            queue_id = self.transaction.add_recipient(
-                request.address, request.address, notify, orcpt)
+            if first:  # creating the queue file blocks: keep other sessions going
+                queue_id = await asyncio.to_thread(add, request.address, request.address,
+                                                   notify, orcpt)
+            else:
+                queue_id = add(request.address, request.address, notify, orcpt)
         except QueueError as exc:
             return self.queue_failure(exc)
         if first:
@@ -146,10 +151,10 @@ class Connection:
             return self.queue_failure(exc)
         return ev.Accept()
 
-    def end_of_data(self) -> ev.Verdict:
+    async def end_of_data(self) -> ev.Verdict:
         assert self.transaction is not None
         try:
-            queue_id = self.transaction.commit()
+            queue_id = await asyncio.to_thread(self.transaction.commit)
         except QueueError as exc:
             return ev.NotQueued(self.queue_failure(exc))
         self.transaction = None
@@ -207,7 +212,7 @@ class Connection:
                 else:
                     self.server.receive_eof()
             elif isinstance(event, ev.Request):
-                self.outbuf += self.server.send(self.decide(event))
+                self.outbuf += self.server.send(await self.decide(event))
             elif isinstance(event, ev.MessageData):
                 self.content(event)
             elif isinstance(event, ev.Rset | ev.Quit):
@@ -231,6 +236,6 @@ async def serve_connection(ctx: SmtpdContext, reader: asyncio.StreamReader,
     addr, port = str(peer[0]), str(peer[1])
     if addr.startswith("::ffff:"):
         addr = addr[7:]
-    name = await _client_name(addr)
+    name = await _client_name(addr) if ctx.peername_lookup else "unknown"
     client = ClientInfo(name, addr, port, ctx.settings.client_port_logging)
     await Connection(ctx, reader, writer, client).run()
