@@ -16,6 +16,8 @@ DESCRIPTION
       pyfix checks them all;
     - compatibility_level below 3.6 gets Postfix's three-line notice
       about backwards-compatible default settings;
+    - missing queue directories are created (owned by $mail_owner when
+      run as root), as Postfix's check does;
     - the directories named by config_directory, queue_directory and
       data_directory must exist, and must not be group or other
       writable; when run as root, config_directory must be owned by root.
@@ -117,11 +119,36 @@ def _check_directory(name: str, path: str, want_root: bool) -> None:
         _script_warn(f"group or other writable: {path}/.")
 
 
+def _create_queue(config: Config) -> None:
+    """Create missing queue directories, as Postfix's check does."""
+    import pwd
+
+    from pyfix.queue.layout import QueueLayout
+
+    uid = gid = None
+    if os.geteuid() == 0:
+        try:
+            owner = pwd.getpwnam(config.get("mail_owner"))
+            uid, gid = owner.pw_uid, owner.pw_gid
+        except KeyError:
+            msg_fatal(f"unknown mail_owner: {config.get('mail_owner')}")
+    try:
+        QueueLayout.from_config(config).create_directories(uid, gid)
+    except OSError as exc:
+        sys.stderr.write("postfix/postfix-script: fatal: unable to create missing queue "
+                         f"directories: {os_error_text(exc)}\n")
+        raise SystemExit(1) from None
+
+
 def check() -> int:
     confdir = config_directory()
     config = _load(confdir)
     _check_compat(config)
     _check_values(config)
+    try:
+        _create_queue(config)
+    except ExpansionError as exc:
+        msg_fatal(str(exc))
     as_root = os.geteuid() == 0
     try:
         _check_directory("config_directory", confdir, as_root)

@@ -98,27 +98,11 @@ class Master:
     def start(self) -> None:
         os.makedirs(self.config.get("queue_directory"), exist_ok=True)
         self.pidfile.acquire()
-        self.create_queue()
         self.services = self.bind_all(self.config, {})
         self.log.info(f"daemon started -- version pyfix {__version__}, "
                       f"configuration {self.confdir}")
         for service in self.services.values():
             self.fill(service)
-
-    def create_queue(self) -> None:
-        """Create missing queue directories, owned by $mail_owner when root."""
-        import pwd
-
-        from pyfix.queue.layout import QueueLayout
-
-        uid = gid = None
-        if os.geteuid() == 0:
-            try:
-                owner = pwd.getpwnam(self.config.get("mail_owner"))
-                uid, gid = owner.pw_uid, owner.pw_gid
-            except KeyError:
-                pass
-        QueueLayout.from_config(self.config).create_directories(uid, gid)
 
     # --- children ---------------------------------------------------------
 
