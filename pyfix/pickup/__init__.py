@@ -1,0 +1,1 @@
+"""pyfix.pickup - the maildrop queue: sendmail/postdrop files and the pickup service."""
