@@ -31,7 +31,7 @@ DESCRIPTION
     virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
     unknown_local_recipient_reject_code, smtpd_relay_restrictions,
     parent_domain_matches_subdomains, inet_interfaces, proxy_interfaces,
-    recipient_delimiter.
+    recipient_delimiter, local_header_rewrite_clients.
 
 DIAGNOSTICS
     UnsupportedRestriction for a restriction name that this module does
@@ -100,6 +100,16 @@ class RelayPolicy:
                 addresses |= {"127.0.0.1", "::1"}
         addresses |= {a.strip("[]") for a in split_list(self.config.get("proxy_interfaces"))}
         return addresses
+
+    def rewrite_context(self, client_addr: str) -> str:
+        """"local" when local_header_rewrite_clients lets the client's headers
+        be rewritten (permit_inet_interfaces, permit_mynetworks), else "remote"."""
+        for item in split_list(self.config.get("local_header_rewrite_clients")):
+            if item == "permit_inet_interfaces" and client_addr in self.own_addresses:
+                return "local"
+            if item == "permit_mynetworks" and self.mynetworks.match(client_addr):
+                return "local"
+        return "remote"
 
     def is_local_domain(self, domain: str) -> bool:
         domain = domain.rstrip(".")

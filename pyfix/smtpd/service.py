@@ -16,8 +16,9 @@ DESCRIPTION
     progress are allowed to finish (for at most $smtpd_timeout), so that
     "postfix reload" never cuts a session.
 
-    Parameters read: smtpd_timeout, and everything that ServerSettings,
-    RelayPolicy, QueueLayout and the mail log read.
+    Parameters read: smtpd_timeout, smtpd_peername_lookup, and everything
+    that ServerSettings, RelayPolicy, the cleanup library (in the view of
+    the service that cleanup_service_name names) and the mail log read.
 
 DIAGNOSTICS
     A configuration error is logged as fatal and ends the process with
@@ -30,9 +31,9 @@ import asyncio
 import signal
 from typing import TYPE_CHECKING
 
+from pyfix.cleanup import CleanupService
 from pyfix.config.store import ExpansionError
 from pyfix.config.types import ConfigValueError
-from pyfix.queue.layout import QueueLayout
 from pyfix.smtp.settings import ServerSettings, SettingsError
 from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
 from pyfix.smtpd.session import SmtpdContext, serve_connection
@@ -93,7 +94,7 @@ def serve(ctx: ServiceContext) -> None:
             config=config,
             settings=ServerSettings.from_config(config),
             policy=RelayPolicy(config),
-            layout=QueueLayout.from_config(config),
+            cleanup=CleanupService.for_client(config),
             log=ctx.log,
             timeout=float(config.get_time("smtpd_timeout")),
             peername_lookup=config.get_bool("smtpd_peername_lookup"),
@@ -102,6 +103,7 @@ def serve(ctx: ServiceContext) -> None:
         ctx.log.fatal(str(exc))
         raise SystemExit(1) from None
     _preload()
+    smtpd.cleanup.log.prepare()  # cleanup logs as postfix/cleanup: open before dropping root
     ctx.drop_privileges()
     loop = _event_loop()
     try:

@@ -28,23 +28,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from dataclasses import dataclass
 
+from pyfix.cleanup import CleanupService, CleanupStream, Origin, SmtpClient
+from pyfix.cleanup.status import CLEANUP_FLAG_MASK_EXTERNAL, CLEANUP_FLAG_SMTP_REPLY
 from pyfix.config.store import Config
 from pyfix.log.maillog import MailLog
 from pyfix.queue.errors import QueueError, QueueWriteError
-from pyfix.queue.layout import QueueLayout
 from pyfix.smtp import events as ev
 from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer
 from pyfix.smtp.session import ClientInfo
 from pyfix.smtp.settings import ServerSettings
-from pyfix.smtpd.queueing import Transaction, received_header
+from pyfix.smtpd.received import received_header
 from pyfix.smtpd.relay import RelayPolicy
 
 READ_SIZE = 65536
 # Postfix's DSN_NOTIFY_* bits, as the queue file stores them.
 DSN_NOTIFY_BITS = {"NEVER": 1, "SUCCESS": 2, "FAILURE": 4, "DELAY": 8}
+DSN_RET_BITS = {"FULL": 1, "HDRS": 2}
+BODY_ENCODING = {"8BITMIME": "8bit", "7BIT": "7bit"}
+SMTPD_CLEANUP_FLAGS = CLEANUP_FLAG_MASK_EXTERNAL | CLEANUP_FLAG_SMTP_REPLY
 
 
 @dataclass
@@ -52,7 +57,7 @@ class SmtpdContext:
     config: Config
     settings: ServerSettings
     policy: RelayPolicy
-    layout: QueueLayout
+    cleanup: CleanupService
     log: MailLog
     timeout: float
     peername_lookup: bool = True
@@ -80,7 +85,10 @@ class Connection:
         self.client = client
         self.server = SmtpServer(ctx.settings, client,
                                  bare_newline_excluded=ctx.policy.mynetworks.match(client.addr))
-        self.transaction: Transaction | None = None
+        self.stream: CleanupStream | None = None
+        self.mail: ev.MailFrom | None = None
+        self.recipients: list[str] = []
+        self.arrival = 0.0
         self.helo: str | None = None
         self.protocol = "SMTP"
         self.outbuf = bytearray()
@@ -104,7 +112,7 @@ class Connection:
             return ev.Accept()
         if isinstance(request, ev.MailFrom):
             self.abort()
-            self.transaction = Transaction(self.ctx.config, self.ctx.layout, request.address)
+            self.mail = request
             return ev.Accept()
         if isinstance(request, ev.RcptTo):
             return await self.rcpt(request)
@@ -119,46 +127,56 @@ class Connection:
         if reply is not None:
             self.server.log_reject(f"{reply.code} {reply.enhanced} {reply.text}")
             return reply
-        assert self.transaction is not None
-        first = self.transaction.writer is None
+        assert self.mail is not None
         params = request.params
         notify = sum(DSN_NOTIFY_BITS.get(word.upper(), 0) for word in params.notify)
-        orcpt = f"{params.orcpt[0]};{params.orcpt[1]}" if params.orcpt else ""
-        add = self.transaction.add_recipient
+        orcpt = (f"{params.orcpt[0]};{params.orcpt[1]}" if params.orcpt
+                 else f"rfc822;{request.raw or request.address}")
         try:
-            if first:  # creating the queue file blocks: keep other sessions going
-                queue_id = await asyncio.to_thread(add, request.address, request.address,
-                                                   notify, orcpt)
-            else:
-                queue_id = add(request.address, request.address, notify, orcpt)
+            if self.stream is None:
+                # Opening the queue file blocks: keep the other sessions going.
+                self.stream = await asyncio.to_thread(self.open_stream, self.mail)
+                self.server.session.mail.queue_id = self.stream.queue_id
+                self.log_queue(self.stream.queue_id)
+            self.stream.add_recipient(request.address, None, notify, orcpt)
         except QueueError as exc:
             return self.queue_failure(exc)
-        if first:
-            self.server.session.mail.queue_id = queue_id
-            self.log_queue(queue_id)
+        self.recipients.append(request.address)
         return ev.Accept()
 
+    def open_stream(self, mail: ev.MailFrom) -> CleanupStream:
+        params = mail.params
+        client = SmtpClient(name=self.client.name, addr=self.client.addr, port=self.client.port,
+                            helo=self.helo, protocol=self.protocol,
+                            namaddr=self.client.namaddr)
+        origin = Origin(rewrite_context=self.ctx.policy.rewrite_context(self.client.addr),
+                        log_ident=True, client=client, dsn_envid=params.envid,
+                        dsn_ret=DSN_RET_BITS.get((params.ret or "").upper(), 0),
+                        encoding=BODY_ENCODING.get(params.body or ""))
+        self.arrival = time.time()
+        return self.ctx.cleanup.open(mail.address, SMTPD_CLEANUP_FLAGS, origin=origin,
+                                     arrival=self.arrival)
+
     def data(self) -> ev.Verdict:
-        assert self.transaction is not None and self.transaction.queue_id is not None
+        assert self.stream is not None
         cfg = self.ctx.config
         header = received_header(
             self.helo, self.client.name, self.client.addr, cfg.get("myhostname"),
-            cfg.get("mail_name"), self.protocol, self.transaction.queue_id,
-            self.transaction.recipients, self.transaction.arrival)
-        try:
-            self.transaction.start_content(header)
-        except QueueError as exc:
-            return self.queue_failure(exc)
+            cfg.get("mail_name"), self.protocol, self.stream.queue_id, self.recipients,
+            self.arrival)
+        for line in header:
+            self.stream.write_line(line.encode("utf-8", "surrogateescape"))
         return ev.Accept()
 
     async def end_of_data(self) -> ev.Verdict:
-        assert self.transaction is not None
-        try:
-            queue_id = await asyncio.to_thread(self.transaction.commit)
-        except QueueError as exc:
-            return ev.NotQueued(self.queue_failure(exc))
-        self.transaction = None
-        return ev.Queued(queue_id)
+        assert self.stream is not None
+        stream, self.stream = self.stream, None
+        self.recipients = []
+        result = await asyncio.to_thread(stream.close)
+        if result.ok and result.queue_id:
+            return ev.Queued(result.queue_id)
+        assert result.reply is not None
+        return ev.NotQueued(result.reply)
 
     def queue_failure(self, exc: QueueError) -> Reply:
         self.ctx.log.warn(str(exc))
@@ -171,18 +189,16 @@ class Connection:
         return Reply(code, enhanced, f"Error: {text}" if code == 451 else text)
 
     def content(self, event: ev.MessageData) -> None:
-        if self.transaction is None or self.transaction.writer is None:
+        if self.stream is None:
             return
-        try:
-            for record in event.records:
-                self.transaction.put_record(record.data, record.kind == ev.REC_CONT)
-        except QueueError as exc:
-            self.queue_failure(exc)
+        for record in event.records:
+            self.stream.write_line(record.data, record.kind == ev.REC_CONT)
 
     def abort(self) -> None:
-        if self.transaction is not None:
-            self.transaction.abort()
-            self.transaction = None
+        self.recipients = []
+        if self.stream is not None:
+            self.stream.abort()
+            self.stream = None
 
     async def run(self) -> None:
         try:

@@ -119,6 +119,7 @@ def test_accept_into_incoming_queue(make_instance: object) -> None:
     log = inst.maillog()
     assert "postfix/smtpd[" in log and "connect from localhost[127.0.0.1]" in log
     assert f"{queue_id}: client=localhost[127.0.0.1]" in log
+    assert "postfix/cleanup[" in log and f"{queue_id}: message-id=<m1@b.example>" in log
     assert "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5" in log
     if shutil.which("postcat") or os.path.exists("/usr/sbin/postcat"):
         out = subprocess.run(["/usr/sbin/postcat", str(files[0])], capture_output=True,
