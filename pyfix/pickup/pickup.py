@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
+from pyfix.cleanup.missing import mail_date
 from pyfix.pickup.cleanup_api import (
     CLEANUP_STAT_BAD,
     CLEANUP_STAT_RCPT,
@@ -88,7 +89,6 @@ from pyfix.queue.records import (
     rec_attr_map,
     split_attr,
 )
-from pyfix.smtpd.queueing import mail_date
 
 REMOVE: Final = "remove"
 KEEP: Final = "keep"
