@@ -31,7 +31,9 @@ DESCRIPTION
 
 DIAGNOSTICS
     A table lookup problem raises pyfix.tables.base.TableError (the
-    caller answers 4xx); a pattern with nothing after "!" raises
+    caller answers 4xx); with a warn callback it is also reported first
+    in Postfix's words ("mydestination: hash:/etc/x: table lookup
+    problem").  A pattern with nothing after "!" raises
     MatchListError with Postfix's text.
 """
 
@@ -129,10 +131,12 @@ MATCHERS: dict[str, Callable[[str, _Pattern, bool], bool]] = {
 
 class MatchList:
     def __init__(self, pname: str, text: str, kinds: tuple[str, ...],
-                 parent_style: bool = False) -> None:
+                 parent_style: bool = False,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.pname = pname
         self.kinds = kinds
         self.parent_style = parent_style
+        self.warn = warn
         self.patterns: list[_Pattern] = []
         _parse(pname, text, True, self.patterns)
 
@@ -155,6 +159,18 @@ class MatchList:
             entry = entry[dot + 1 :] if self.parent_style else entry[dot:]
         return False
 
+    def _reporting_table_match(self, kind: str, name: str, pattern: _Pattern) -> bool:
+        from pyfix.tables.base import Table, TableError
+
+        try:
+            return self._table_match(kind, name, pattern)
+        except TableError:
+            if self.warn is not None:
+                table = pattern.table
+                spec = table.spec if isinstance(table, Table) else pattern.text
+                self.warn(f"{self.pname}: {spec}: table lookup problem")
+            raise
+
     def match(self, *args: str) -> bool:
         """True when the list matches; one argument per kind, in order."""
         folded = [arg.lower() for arg in args]
@@ -163,7 +179,7 @@ class MatchList:
                 raise TableConfigError(pattern.missing_file)
             for kind, name in zip(self.kinds, folded, strict=True):
                 if pattern.table is not None:
-                    hit = self._table_match(kind, name, pattern)
+                    hit = self._reporting_table_match(kind, name, pattern)
                 else:
                     hit = MATCHERS[kind](name, pattern, self.parent_style)
                 if hit:
@@ -177,12 +193,14 @@ def parent_style(parent_domain_matches_subdomains: str, pname: str) -> bool:
     return pname in split_list(parent_domain_matches_subdomains)
 
 
-def string_list(pname: str, text: str) -> MatchList:
-    return MatchList(pname, text, ("string",))
+def string_list(pname: str, text: str,
+                warn: Callable[[str], None] | None = None) -> MatchList:
+    return MatchList(pname, text, ("string",), warn=warn)
 
 
-def domain_list(pname: str, text: str, parent: bool) -> MatchList:
-    return MatchList(pname, text, ("hostname",), parent)
+def domain_list(pname: str, text: str, parent: bool,
+                warn: Callable[[str], None] | None = None) -> MatchList:
+    return MatchList(pname, text, ("hostname",), parent, warn=warn)
 
 
 def addr_list(pname: str, text: str) -> MatchList:

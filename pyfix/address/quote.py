@@ -2,7 +2,7 @@
     pyfix.address.quote - internal and external address forms
 
 SUMMARY
-    quote_822_local(), unquote_822_local()
+    quote_822_local(), quote_822_address(), unquote_822_local()
 
 DESCRIPTION
     Postfix keeps addresses in "internal" (unquoted) form and looks them
@@ -13,6 +13,12 @@ DESCRIPTION
 
     quote_822_local() quotes the part before the last "@" (or the whole
     text with bare_localpart); unquote_822_local() reverses it.
+
+    quote_822_address() is the form that trivial-rewrite applies to a
+    whole envelope address: like quote_822_local(), but a source route
+    in front ("@a,@b:user@domain") is left alone and only the local part
+    after it is judged and quoted, and a CR inside the quotes is escaped
+    with a backslash too.
 
     Parameters read: none.
 
@@ -69,3 +75,19 @@ def unquote_822_local(address: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def quote_822_address(address: str) -> str:
+    """Quote the local part of address, skipping a leading source route."""
+    start = 0
+    if address.startswith("@"):
+        colon = address.find(":")
+        if colon >= 0:
+            start = colon + 1
+    at = address.rfind("@", start)
+    end = len(address) if at < 0 else at
+    local = address[start:end]
+    if is_dot_string(local):
+        return address
+    escaped = "".join("\\" + ch if ch in '"\\\r' else ch for ch in local)
+    return f'{address[:start]}"{escaped}"{address[end:]}'

@@ -103,7 +103,8 @@ def find_address(
         if value is not None:
             return value, ""
     if at >= 0 and strategy & DOMAIN:
-        value = _find_parents(maps, domain, 0, bool(strategy & PDMS),
+        # Postfix looks domains up as partial keys: fixed-key tables only.
+        value = _find_parents(maps, domain, PARTIAL, bool(strategy & PDMS),
                               bool(strategy & (PDMS | PDDMDS)))
         if value is not None:
             return value, ""

@@ -1,0 +1,1 @@
+"""pyfix.rewrite: trivial-rewrite as a library (address rewriting and resolution)."""
