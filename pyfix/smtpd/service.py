@@ -32,7 +32,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from pyfix.cleanup import CleanupService
-from pyfix.config.store import ExpansionError
+from pyfix.config.store import Config, ExpansionError
 from pyfix.config.types import ConfigValueError
 from pyfix.smtp.settings import ServerSettings, SettingsError
 from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
@@ -40,6 +40,20 @@ from pyfix.smtpd.session import SmtpdContext, serve_connection
 
 if TYPE_CHECKING:
     from pyfix.master.child import ServiceContext
+
+
+def _cleanup(config: Config) -> CleanupService:
+    """cleanup in the view that cleanup_service_name names, with trivial-rewrite
+    (rewrite_service_name's view) as its address rewriting."""
+    from pyfix.cleanup.settings import cleanup_config
+    from pyfix.rewrite.rewrite import Rewriter
+
+    view = cleanup_config(config)
+    try:
+        rewrite_view = view.for_service(view.get("rewrite_service_name"), "unix")
+    except KeyError:
+        rewrite_view = view
+    return CleanupService.for_client(config, rewrite=Rewriter(rewrite_view).rewrite_addr)
 
 
 def _preload() -> None:
@@ -94,7 +108,7 @@ def serve(ctx: ServiceContext) -> None:
             config=config,
             settings=ServerSettings.from_config(config),
             policy=RelayPolicy(config),
-            cleanup=CleanupService.for_client(config),
+            cleanup=_cleanup(config),
             log=ctx.log,
             timeout=float(config.get_time("smtpd_timeout")),
             peername_lookup=config.get_bool("smtpd_peername_lookup"),
