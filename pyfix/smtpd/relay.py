@@ -45,9 +45,9 @@ from dataclasses import dataclass
 
 from pyfix.address.extension import strip_extension
 from pyfix.address.matchlist import addr_list, domain_list, parent_style, string_list
-from pyfix.config.hostinfo import local_interfaces
 from pyfix.config.lists import split_list
 from pyfix.config.store import Config
+from pyfix.rewrite.local import LocalDestination
 from pyfix.smtp.replies import Reply
 from pyfix.tables.base import TableError, TableRetryError
 from pyfix.tables.maps import Maps
@@ -89,41 +89,29 @@ class RelayPolicy:
         if unknown:
             raise UnsupportedRestriction(
                 f"smtpd_relay_restrictions: {unknown[0]}: not yet supported by pyfix")
-        self.own_addresses = self._own_addresses()
-
-    def _own_addresses(self) -> set[str]:
-        interfaces = [i.lower() for i in split_list(self.config.get("inet_interfaces"))]
-        addresses = {str(i.ip) for i in local_interfaces()}
-        if "all" not in interfaces:
-            addresses = {a.strip("[]") for a in interfaces if a not in ("loopback-only",)}
-            if "loopback-only" in interfaces:
-                addresses |= {"127.0.0.1", "::1"}
-        addresses |= {a.strip("[]") for a in split_list(self.config.get("proxy_interfaces"))}
-        return addresses
+        self.local = LocalDestination(cfg)
 
     def rewrite_context(self, client_addr: str) -> str:
         """"local" when local_header_rewrite_clients lets the client's headers
         be rewritten (permit_inet_interfaces, permit_mynetworks), else "remote"."""
         for item in split_list(self.config.get("local_header_rewrite_clients")):
-            if item == "permit_inet_interfaces" and client_addr in self.own_addresses:
+            if item == "permit_inet_interfaces" and self._own_address(client_addr):
                 return "local"
             if item == "permit_mynetworks" and self.mynetworks.match(client_addr):
                 return "local"
         return "remote"
 
+    def _own_address(self, addr: str) -> bool:
+        try:
+            return ipaddress.ip_address(addr) in self.local.own_addresses()
+        except ValueError:
+            return False
+
     def is_local_domain(self, domain: str) -> bool:
-        domain = domain.rstrip(".")
-        if self.mydestination.match(domain):
-            return True
-        if domain.startswith("[") and domain.endswith("]"):
-            literal = domain[1:-1]
-            if literal.lower().startswith("ipv6:"):
-                literal = literal[5:]
-            try:
-                return str(ipaddress.ip_address(literal)) in self.own_addresses
-            except ValueError:
-                return False
-        return False
+        """trivial-rewrite's resolve_local(): $mydestination, and address
+        literals of this host ([192.168.1.1], [IPv6:::1]) per inet_interfaces
+        and proxy_interfaces."""
+        return self.local.resolve_local(domain)
 
     def authorized_destination(self, domain: str) -> bool:
         return (self.is_local_domain(domain) or self.virtual_domains.match(domain)
