@@ -137,10 +137,11 @@ def _usage() -> NoReturn:
     msg_fatal(USAGE.format("postconf"))
 
 
-def parse_args(argv: list[str]) -> tuple[int, list[str], list[str]]:
-    """Postfix's option string; returns (mode, overrides, operands)."""
+def parse_args(argv: list[str]) -> tuple[int, list[str], list[str], str]:
+    """Postfix's option string; returns (mode, overrides, operands, -C classes)."""
     mode = 0
     overrides: list[str] = []
+    param_class = "all"
     options, operands = getopt(argv, GETOPT_STRING, _usage, "postconf")
     for opt, value in options:
         if opt == "c":
@@ -148,9 +149,9 @@ def parse_args(argv: list[str]) -> tuple[int, list[str], list[str]]:
         elif opt == "o":
             overrides.append(value)
         elif opt == "C":
-            os.environ["PYFIX_POSTCONF_CLASS"] = value
+            param_class = value
         mode |= OPTION_BITS.get(opt, 0)
-    return mode, overrides, operands
+    return mode, overrides, operands, param_class
 
 
 def check_options(mode: int) -> None:
@@ -167,7 +168,7 @@ def check_options(mode: int) -> None:
 
 def run(argv: list[str]) -> int:
     set_progname("postconf")
-    mode, override_args, operands = parse_args(argv)
+    mode, override_args, operands, param_class = parse_args(argv)
     if not mode & MAJOR_MODES:
         mode |= MAIN_PARAM
     if mode & (MAIN_PARAM | MASTER_ENTRY | MASTER_FLD | MASTER_PARAM) and operands and (
@@ -179,7 +180,7 @@ def run(argv: list[str]) -> int:
         msg_fatal("-e requires name=value argument")
     from pyfix.cli import postconf_run
 
-    return postconf_run.dispatch(mode, override_args, operands)
+    return postconf_run.dispatch(mode, override_args, operands, param_class)
 
 
 def main() -> None:

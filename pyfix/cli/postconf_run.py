@@ -103,8 +103,7 @@ def _flags(mode: int) -> dict[str, bool]:
     }
 
 
-def _param_class() -> set[str]:
-    raw = os.environ.pop("PYFIX_POSTCONF_CLASS", "all")
+def _param_class(raw: str) -> set[str]:
     chosen: set[str] = set()
     for word in raw.replace(",", " ").replace("|", " ").split():
         if word.lower() not in PARAM_CLASSES:
@@ -168,9 +167,10 @@ def _show_master(mode: int, confdir: str, override_args: list[str], operands: li
     return 0
 
 
-def dispatch(mode: int, override_args: list[str], operands: list[str]) -> int:
+def dispatch(mode: int, override_args: list[str], operands: list[str],
+             param_class_text: str = "all") -> int:
     confdir = config_directory()
-    param_class = _param_class()
+    param_class = _param_class(param_class_text)
     if mode & opt.SHOW_MAPS:
         _read_main(confdir)
         return _show_maps()
