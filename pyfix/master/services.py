@@ -36,6 +36,15 @@ from pyfix.config.store import Config
 IMPLEMENTED: dict[str, str] = {
     "smtpd": "pyfix.smtpd.service",
     "pickup": "pyfix.pickup.service",
+    "qmgr": "pyfix.qmgr.service",
+    "local": "pyfix.delivery.local.service",
+    "virtual": "pyfix.delivery.virtual",
+    "smtp": "pyfix.delivery.smtp.service",
+    "lmtp": "pyfix.delivery.smtp.service",
+    "pipe": "pyfix.delivery.pipe",
+    "error": "pyfix.delivery.error",
+    "discard": "pyfix.delivery.discard",
+    "showq": "pyfix.showq.service",
 }
 
 

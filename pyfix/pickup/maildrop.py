@@ -50,16 +50,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import stat
 import time
 from typing import Final
 
 from pyfix.queue.queue_id import make_queue_id
+from pyfix.queue.trigger import TRIGGER_REQ_WAKEUP, mail_trigger
 
 CREATE_MODE: Final = 0o644  # 0600 | 0444: readable by pickup, incomplete
 READY_MODE: Final = 0o744  # 0700 | 0444: complete
-TRIGGER_REQ_WAKEUP: Final = b"W"
+
 RENAME_LIMIT: Final = 1000
 
 
@@ -138,29 +137,7 @@ def create_maildrop_file(queue_directory: str, long_ids: bool = False) -> Maildr
 def trigger_pickup(queue_directory: str, service: str = "pickup",
                    timeout: float = 10.0) -> str | None:
     """Send pickup its wakeup request; a warning text when that failed."""
-    relative = f"public/{service}"
-    path = os.path.join(queue_directory, relative)
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        return f"unable to look up {relative}: {os.strerror(exc.errno or 0)}"
-    try:
-        if stat.S_ISFIFO(st.st_mode):
-            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-            try:
-                os.write(fd, TRIGGER_REQ_WAKEUP)
-            finally:
-                os.close(fd)
-        elif stat.S_ISSOCK(st.st_mode):
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(timeout)
-                sock.connect(path)
-                sock.sendall(TRIGGER_REQ_WAKEUP)
-        else:
-            return f"{relative} is not a socket or a fifo"
-    except OSError as exc:
-        return f"connect to {relative}: {os.strerror(exc.errno or 0)}"
-    return None
+    return mail_trigger(queue_directory, "public", service, TRIGGER_REQ_WAKEUP, timeout)
 
 
 def attr_print0(*pairs: tuple[str, str]) -> bytes:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from pyfix.cleanup import CleanupService
 from pyfix.config.store import Config, ExpansionError
 from pyfix.config.types import ConfigValueError
+from pyfix.master.runtime import event_loop, preload
 from pyfix.smtp.settings import ServerSettings, SettingsError
 from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
 from pyfix.smtpd.session import SmtpdContext, serve_connection
@@ -54,26 +55,6 @@ def _cleanup(config: Config) -> CleanupService:
     except KeyError:
         rewrite_view = view
     return CleanupService.for_client(config, rewrite=Rewriter(rewrite_view).rewrite_addr)
-
-
-def _preload() -> None:
-    """Import what asyncio and the resolver load lazily, before root is dropped.
-
-    After the switch to $mail_owner the interpreter may no longer be able
-    to read its own library (for example a Python installed under /root).
-    """
-    import concurrent.futures.thread  # noqa: F401  (getaddrinfo/getnameinfo executor)
-    import encodings.idna  # noqa: F401  (host names)
-
-
-def _event_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop  # type: ignore[import-not-found,unused-ignore]
-
-        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    except ImportError:
-        loop = asyncio.new_event_loop()
-    return loop
 
 
 async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
@@ -116,10 +97,10 @@ def serve(ctx: ServiceContext) -> None:
     except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
         ctx.log.fatal(str(exc))
         raise SystemExit(1) from None
-    _preload()
+    preload()
     smtpd.cleanup.log.prepare()  # cleanup logs as postfix/cleanup: open before dropping root
     ctx.drop_privileges()
-    loop = _event_loop()
+    loop = event_loop()
     try:
         loop.run_until_complete(_serve(ctx, smtpd))
     finally:

@@ -1,0 +1,1 @@
+"""Per-message delivery logs (bounce, defer, trace) and DSN notices."""

@@ -1,0 +1,347 @@
+"""NAME
+    pyfix.delivery.agent - the service shell that every delivery agent shares
+
+SUMMARY
+    serve_agent(), Agent, Delivery, format_delay(), delivery_log_line()
+
+DESCRIPTION
+    A delivery agent module (local, virtual, smtp, lmtp, pipe, error,
+    discard) provides an Agent: an object made before root privileges
+    are dropped (so it can open its tables and logs) whose async
+    deliver(delivery) delivers one DeliveryRequest.  serve_agent() runs
+    it: it accepts qmgr's connections on the inherited listener, reads
+    one request per connection, opens the queue file with a shared lock,
+    calls the agent and writes the DeliveryResponse.
+
+    The agent reports each recipient with Delivery.sent(), defer() or
+    bounce(), as Postfix's agents call sent(), defer_append() and
+    bounce_append().  Each call:
+    - logs "QUEUEID: to=<...>, orig_to=<...>, relay=..., delay=...,
+      delays=a/b/c/d, dsn=X.Y.Z, status=sent|deferred|bounced (reason)"
+      with Postfix's number formatting (format_tv(): two significant
+      digits, at most $delay_logging_resolution_limit decimals);
+    - sent: appends a "delivered" entry to the trace log when the
+      recipient asked for DSN SUCCESS notification or the request has
+      FLAG_RECORD, then marks the recipient done in the queue file;
+    - bounce: appends to the bounce log, then marks the recipient done;
+    - defer: appends to the defer log; the recipient stays to do.
+    If the bounce or defer log cannot be written, the recipient stays
+    in the queue for a later attempt (nothing is lost).
+
+    Recipients for which the agent reported nothing are deferred with
+    "unknown mail transport error"; an exception in the agent defers the
+    rest with "mail transport unavailable" after a warning is logged.
+
+    Parameters read: delay_logging_resolution_limit, and what the
+    QueueLayout reads; the agent reads its own.
+
+DIAGNOSTICS
+    Malformed requests are logged as warnings and the connection is
+    closed; qmgr then defers the recipients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from pyfix.bounce.logfile import LogEntry, append_log
+from pyfix.delivery.dsn import DSN_NOTIFY_SUCCESS, Dsn
+from pyfix.delivery.request import (
+    FLAG_RECORD,
+    DeliveryRequest,
+    DeliveryResponse,
+    RecipientResult,
+    RequestRecipient,
+    read_message,
+    write_message,
+)
+from pyfix.log.msg import printable
+from pyfix.master.runtime import event_loop, preload
+from pyfix.queue.errors import QueueError
+from pyfix.queue.layout import QueueLayout
+from pyfix.queue.reader import QueueFile
+
+if TYPE_CHECKING:
+    from pyfix.config.store import Config
+    from pyfix.log.maillog import MailLog
+    from pyfix.master.child import ServiceContext
+
+MILLION = 1_000_000
+
+
+def format_delay(seconds: float, max_dig: int = 2, sig_dig: int = 2) -> str:
+    """Postfix's format_tv(): small values with two significant digits."""
+    seconds = max(seconds, 0.0)
+    sec = int(seconds)
+    usec = min(round((seconds - sec) * MILLION), MILLION - 1)
+    ures = MILLION // 10**max_dig
+    wid = 10**sig_dig
+    if ures < MILLION:
+        if sec > 0:
+            n = 1
+            while sec >= n and n <= wid // 10:
+                n *= 10
+            ures = (MILLION // wid) * n
+        else:
+            while usec >= wid * ures:
+                ures *= 10
+    if ures > 1:
+        usec += ures // 2
+        if usec >= MILLION:
+            sec += 1
+            usec -= MILLION
+    out = str(sec)
+    if usec >= ures:
+        digits = []
+        rem, n = usec, MILLION // 10
+        while rem >= ures and n > 0:
+            digits.append("0123456789"[rem // n])
+            rem %= n
+            n //= 10
+        out += "." + "".join(digits)
+    return out
+
+
+def delivery_log_line(
+    queue_id: str, rcpt: RequestRecipient, relay: str, times: tuple[float, float, float,
+                                                                     float, float],
+    dsn: Dsn, status: str, max_dig: int = 2, conn_use: int = 0,
+) -> str:
+    """Postfix's log_adhoc() text.  times: arrival, active, handoff, conn_done, now."""
+    arrival, active, handoff, conn_done, now = times
+    text = f"{queue_id}: to=<{rcpt.address}>"
+    if rcpt.orig_address and rcpt.orig_address.lower() != rcpt.address.lower():
+        text += f", orig_to=<{rcpt.orig_address}>"
+    text += f", relay={relay}"
+    if conn_use > 1:
+        text += f", conn_use={conn_use}"
+    delay = now - arrival
+    sdelay = xdelay = adelay = 0.0
+    if active > 0:
+        pdelay = active - arrival
+        if handoff > 0:
+            adelay = handoff - active
+            if conn_done > 0:
+                sdelay = conn_done - handoff
+                xdelay = now - conn_done
+            else:
+                xdelay = now - handoff
+        else:
+            adelay = now - active
+    else:
+        pdelay = now - arrival
+    fmt = [format_delay(value, max_dig) for value in (delay, pdelay, adelay, sdelay, xdelay)]
+    text += f", delay={fmt[0]}, delays={fmt[1]}/{fmt[2]}/{fmt[3]}/{fmt[4]}"
+    return text + f", dsn={dsn.status}, status={status} ({dsn.reason})"
+
+
+class Delivery:
+    """One delivery request in progress, and the agent's reports about it."""
+
+    def __init__(self, request: DeliveryRequest, queue_file: QueueFile | None,
+                 layout: QueueLayout, log: MailLog, relay: str, max_dig: int) -> None:
+        self.request = request
+        self.queue_file = queue_file
+        self.layout = layout
+        self.log = log
+        self.relay = relay  # default relay= text; agents may pass another per report
+        self.max_dig = max_dig
+        self.conn_done = 0.0
+        self.conn_use = 0
+        self.results: dict[int, RecipientResult] = {}
+
+    @property
+    def recipients(self) -> list[RequestRecipient]:
+        return self.request.recipients
+
+    def pending(self) -> list[RequestRecipient]:
+        return [r for r in self.request.recipients if r.offset not in self.results]
+
+    def connected(self) -> None:
+        """Connection set-up done: the time stamp for the third "delays" field."""
+        self.conn_done = time.time()
+
+    def _log(self, rcpt: RequestRecipient, dsn: Dsn, status: str, relay: str | None) -> None:
+        req = self.request
+        times = (req.arrival_time, req.active_time, req.handoff_time, self.conn_done,
+                 time.time())
+        line = delivery_log_line(req.queue_id, rcpt, relay or self.relay, times, dsn, status,
+                                 self.max_dig, self.conn_use)
+        self.log.info(printable(line))
+
+    def _entry(self, rcpt: RequestRecipient, dsn: Dsn) -> LogEntry:
+        return LogEntry(rcpt.address, rcpt.orig_address, rcpt.offset, rcpt.dsn_orcpt,
+                        rcpt.dsn_notify, dsn)
+
+    def _append(self, kind: str, rcpt: RequestRecipient, dsn: Dsn) -> bool:
+        try:
+            append_log(self.layout, kind, self.request.queue_id, self._entry(rcpt, dsn))
+        except OSError as exc:
+            self.log.warn(f"{self.request.queue_id}: append file {kind} "
+                          f"{self.request.queue_id}: {exc.strerror or exc}")
+            return False
+        return True
+
+    def _done(self, rcpt: RequestRecipient) -> None:
+        if self.queue_file is None or rcpt.offset <= 0:
+            return
+        try:
+            self.queue_file.mark_done(rcpt.offset)
+        except (OSError, QueueError) as exc:
+            self.log.warn(f"{self.request.queue_id}: update queue file: {exc}")
+
+    def _record(self, rcpt: RequestRecipient, status: str, dsn: Dsn) -> None:
+        self.results[rcpt.offset] = RecipientResult(rcpt.offset, rcpt.address, status, dsn)
+
+    def sent(self, rcpt: RequestRecipient, dsn: Dsn, relay: str | None = None) -> None:
+        if rcpt.offset in self.results:
+            return
+        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS or self.request.flags & FLAG_RECORD) \
+                and not self._append("trace", rcpt, dsn):
+            self.defer(rcpt, Dsn.defer("cannot update mail queue trace log", "4.3.0"), relay)
+            return
+        self._log(rcpt, dsn, "sent", relay)
+        self._done(rcpt)
+        self._record(rcpt, "sent", dsn)
+
+    def bounce(self, rcpt: RequestRecipient, dsn: Dsn, relay: str | None = None) -> None:
+        if rcpt.offset in self.results:
+            return
+        if not self._append("bounce", rcpt, dsn):
+            self.defer(rcpt, Dsn.defer("cannot update mail queue bounce log", "4.3.0"), relay)
+            return
+        self._log(rcpt, dsn, "bounced", relay)
+        self._done(rcpt)
+        self._record(rcpt, "bounced", dsn)
+
+    def defer(self, rcpt: RequestRecipient, dsn: Dsn, relay: str | None = None) -> None:
+        if rcpt.offset in self.results:
+            return
+        self._append("defer", rcpt, dsn)
+        self._log(rcpt, dsn, "deferred", relay)
+        self._record(rcpt, "deferred", dsn)
+
+    def defer_all(self, dsn: Dsn, relay: str | None = None) -> None:
+        for rcpt in self.pending():
+            self.defer(rcpt, dsn, relay)
+
+    def bounce_all(self, dsn: Dsn, relay: str | None = None) -> None:
+        for rcpt in self.pending():
+            self.bounce(rcpt, dsn, relay)
+
+    def response(self, site_failure: str = "") -> DeliveryResponse:
+        return DeliveryResponse(list(self.results.values()), site_failure)
+
+
+class Agent(Protocol):
+    async def deliver(self, delivery: Delivery) -> str:
+        """Deliver; return "" or, when the destination failed as a whole, the reason."""
+        ...
+
+
+class AgentShell:
+    """Runs an Agent behind the service socket."""
+
+    def __init__(self, ctx: ServiceContext, agent: Agent, relay: str) -> None:
+        self.ctx = ctx
+        self.agent = agent
+        self.relay = relay
+        self.layout = QueueLayout.from_config(ctx.config)
+        self.max_dig = ctx.config.get_int("delay_logging_resolution_limit")
+
+    def open_queue_file(self, request: DeliveryRequest) -> QueueFile:
+        queue_file = QueueFile.open(self.layout, request.queue_name, request.queue_id)
+        queue_file.lock(exclusive=False, wait=True)
+        return queue_file
+
+    async def handle(self, request: DeliveryRequest) -> DeliveryResponse:
+        log = self.ctx.log
+        try:
+            queue_file: QueueFile | None = self.open_queue_file(request)
+        except (OSError, QueueError) as exc:
+            log.warn(f"{request.queue_id}: open queue file: {exc}")
+            queue_file = None
+        delivery = Delivery(request, queue_file, self.layout, log, self.relay, self.max_dig)
+        site_failure = ""
+        try:
+            if queue_file is None:
+                delivery.defer_all(Dsn.defer("mail system error: cannot open queue file",
+                                             "4.3.0"), "none")
+            else:
+                site_failure = await self.agent.deliver(delivery) or ""
+        except Exception as exc:  # an agent bug must not lose the message
+            log.warn(f"{request.queue_id}: {type(exc).__name__}: {printable(str(exc))}")
+            delivery.defer_all(Dsn.defer("mail transport unavailable", "4.3.0"), "none")
+        finally:
+            delivery.defer_all(Dsn.defer("unknown mail transport error", "4.3.0"), "none")
+            if queue_file is not None:
+                with contextlib.suppress(OSError):
+                    os.fdatasync(queue_file.fp.fileno())
+                queue_file.close()
+        return delivery.response(site_failure)
+
+    async def on_connect(self, reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter) -> None:
+        try:
+            data = await read_message(reader)
+            if data is None:
+                return
+            request = DeliveryRequest.from_json(data)
+            response = await self.handle(request)
+            await write_message(writer, response.to_json())
+        except (ValueError, OSError) as exc:
+            self.ctx.log.warn(f"delivery request: {exc}")
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def run(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, stop.set)
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def on_connect(reader: asyncio.StreamReader,
+                             writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            tasks.add(task)
+            try:
+                await self.on_connect(reader, writer)
+            finally:
+                tasks.discard(task)
+
+        servers = [await asyncio.start_unix_server(on_connect, sock=sock, limit=1 << 24)
+                   for sock in self.ctx.listeners]
+        await stop.wait()
+        for server in servers:
+            server.close()
+        if tasks:  # let deliveries in progress finish
+            await asyncio.wait(set(tasks), timeout=3600)
+
+
+def serve_agent(ctx: ServiceContext, make_agent: Callable[[Config, MailLog], Agent],
+                relay: str = "none", *, drop_privileges: bool = True) -> None:
+    """The serve() of a delivery agent module."""
+    try:
+        agent = make_agent(ctx.config, ctx.log)
+        shell = AgentShell(ctx, agent, relay)
+    except Exception as exc:  # configuration errors: fatal, and the master throttles
+        ctx.log.fatal(printable(str(exc)))
+        raise SystemExit(1) from None
+    preload()
+    if drop_privileges:
+        ctx.drop_privileges()
+    loop = event_loop()
+    try:
+        loop.run_until_complete(shell.run())
+    finally:
+        loop.close()
