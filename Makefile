@@ -23,9 +23,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy --strict pyfix
 
 run: $(STAMP)
-	@echo "make run: mail is accepted and queued, but delivery (qmgr, local, smtp) has not landed yet;"
-	@echo "see README.md for the commands that work today."
-	@exit 1
+	$(PY) -m pyfix.embedded -d run
 
 bench: $(STAMP)
 	$(PY) bench/startup.py

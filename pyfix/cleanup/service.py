@@ -57,7 +57,8 @@ DESCRIPTION
     Parameters read: those of settings.py, checks.py and the queue
     layout (queue_directory, hash_queue_depth, hash_queue_names,
     enable_long_queue_ids) in the cleanup service's view;
-    syslog_name, syslog_facility and maillog_file for its log.
+    queue_service_name (qmgr is woken through public/NAME after each
+    message that goes to incoming); syslog_name, syslog_facility and maillog_file for its log.
 
 DIAGNOSTICS
     open() raises pyfix.queue.errors.QueueWriteError (with its SMTP
@@ -101,6 +102,7 @@ from pyfix.log.maillog import MailLog, open_maillog
 from pyfix.queue.errors import QueueWriteError
 from pyfix.queue.layout import BOUNCE, DEFER, HOLD, INCOMING, TRACE, QueueLayout
 from pyfix.queue.records import REC_TYPE_CONT, REC_TYPE_MESG, REC_TYPE_NORM, SizeRecord
+from pyfix.queue.trigger import QMGR_REQ_SCAN_INCOMING, mail_trigger
 from pyfix.queue.writer import QueueFileWriter
 
 ENVELOPE = "envelope"
@@ -138,6 +140,7 @@ class CleanupService:
             self.settings.myorigin, self.settings.remote_header_rewrite_domain)
         self.checks = checks if checks is not None else checks_from_config(config, log.warn)
         self.sync_directory = sync_directory
+        self.queue_service = config.get("queue_service_name")
 
     @classmethod
     def for_client(cls, caller: Config, *, rewrite: RewriteHook | None = None,
@@ -154,6 +157,12 @@ class CleanupService:
                                         sync_directory=self.sync_directory)
         return CleanupStream(self, writer, sender, flags, origin or Origin(),
                              time.time() if arrival is None else arrival)
+
+    def wake_qmgr(self) -> None:
+        """Tell qmgr that a new message is in incoming (as cleanup's
+        mail_stream_finish() does); qmgr's periodic scan covers a failure."""
+        mail_trigger(self.layout.queue_directory, "public", self.queue_service,
+                     QMGR_REQ_SCAN_INCOMING, timeout=1.0)
 
     def remove_spurious_logs(self, queue_id: str) -> None:
         """Remove defer/bounce/trace logs left under a reused queue ID."""
@@ -281,6 +290,8 @@ class CleanupStream:
             self.log.warn(f"{self.queue_id}: message rejected: {exc}")
             state.errs |= CLEANUP_STAT_BAD
             return CleanupResult(self.queue_id, state.errs, state.reason)
+        if queue == INCOMING:
+            self.service.wake_qmgr()
         return CleanupResult(self.queue_id, 0, state.reason, queue)
 
     def abort(self) -> None:

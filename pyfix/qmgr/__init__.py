@@ -1,0 +1,1 @@
+"""The queue manager: active queue, scheduling, retries and expiry."""
