@@ -33,8 +33,9 @@ DESCRIPTION
     commit() fills in the size record (content size and offset,
     recipient count, qmgr flags, content length, SMTPUTF8 flags),
     optionally moves the file to another queue (hold) while it is still
-    incomplete, then makes it durable and complete: fdatasync(), fchmod()
-    to 0700 (the "ready" mode), fsync() so that the mode is on disk too,
+    incomplete, then makes it durable and complete: fchmod() to 0700
+    (the "ready" mode), then one fsync() that puts the content and the
+    mode on disk together (as Postfix's mail_stream_finish_file()),
     close, and fsync() of the directory so that its name survives a
     crash.  Only after commit() returns may the SMTP server send 250.
     The qmgr flags are computed from what was written: the DSN NOTIFY
@@ -377,7 +378,6 @@ class QueueFileWriter:
                 self.path = self.layout.rename(self.queue_id, self.queue, queue)
                 self.queue = queue
             fd = self._file.fileno()
-            os.fdatasync(fd)
             os.fchmod(fd, STAT_READY | self.mode_bits)
             os.fsync(fd)
             self._file.close()
