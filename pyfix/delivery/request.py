@@ -3,7 +3,7 @@
 
 SUMMARY
     DeliveryRequest, RequestRecipient, RecipientResult, DeliveryResponse,
-    read_message(), write_message()
+    read_message(), write_message(), call_agent(), AgentUnavailable
 
 DESCRIPTION
     qmgr connects to $queue_directory/private/TRANSPORT and sends one
@@ -35,7 +35,9 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
@@ -159,3 +161,32 @@ async def read_message(reader: asyncio.StreamReader) -> dict[str, Any] | None:
 async def write_message(writer: asyncio.StreamWriter, data: dict[str, Any]) -> None:
     writer.write(encode(data))
     await writer.drain()
+
+
+class AgentUnavailable(Exception):
+    """The agent's socket could not be reached; str() is the reason."""
+
+
+async def call_agent(private_dir: str, transport: str,
+                     request: DeliveryRequest) -> DeliveryResponse:
+    """Send request to private/TRANSPORT and wait for the response.
+
+    AgentUnavailable when the socket cannot be reached; an empty
+    response when the agent goes away without answering (its
+    recipients are then deferred by the caller)."""
+    path = os.path.join(private_dir, transport)
+    try:
+        reader, writer = await asyncio.open_unix_connection(path, limit=MAX_LINE)
+    except OSError as exc:
+        raise AgentUnavailable(f"connect to transport private/{transport}: "
+                               f"{exc.strerror or exc}") from None
+    try:
+        await write_message(writer, request.to_json())
+        data = await read_message(reader)
+        return DeliveryResponse.from_json(data) if data is not None else DeliveryResponse()
+    except (OSError, ValueError):
+        return DeliveryResponse()
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()

@@ -38,19 +38,17 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from pyfix.delivery.request import (
+    AgentUnavailable,
     DeliveryRequest,
     DeliveryResponse,
     RequestRecipient,
-    read_message,
-    write_message,
+    call_agent,
 )
 from pyfix.qmgr.message import ActiveMessage
 from pyfix.qmgr.settings import TransportSettings
@@ -209,25 +207,11 @@ class Scheduler:
 
     async def _call_agent(self, transport: Transport, request: DeliveryRequest,
                           ) -> DeliveryResponse | None:
-        path = os.path.join(self.private_dir, transport.settings.name)
         try:
-            reader, writer = await asyncio.open_unix_connection(path, limit=1 << 24)
-        except OSError as exc:
-            self.warn(f"connect to transport private/{transport.settings.name}: "
-                      f"{exc.strerror or exc}")
+            return await call_agent(self.private_dir, transport.settings.name, request)
+        except AgentUnavailable as exc:
+            self.warn(str(exc))
             return None
-        try:
-            await write_message(writer, request.to_json())
-            data = await read_message(reader)
-            return DeliveryResponse.from_json(data) if data is not None else DeliveryResponse(
-                site_failure="")
-        except (OSError, ValueError) as exc:
-            self.warn(f"{request.queue_id}: delivery agent {transport.settings.name}: {exc}")
-            return DeliveryResponse()
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
 
     async def _deliver(self, transport: Transport, dest: Destination, job: Job) -> None:
         try:
