@@ -65,12 +65,12 @@ def count_files(path: Path) -> int:
     return sum(1 for p in path.rglob("*") if p.is_file())
 
 
-def start_pyfix(base: Path, port: int) -> Path:
+def start_pyfix(base: Path, port: int, main_cf: str = "", master_cf: str = "") -> Path:
     etc = base / "etc"
     etc.mkdir(parents=True)
     (base / "data").mkdir()
-    (etc / "main.cf").write_text(COMMON.format(base=base))
-    (etc / "master.cf").write_text(f"127.0.0.1:{port} inet n - n - - smtpd\n")
+    (etc / "main.cf").write_text(COMMON.format(base=base) + main_cf)
+    (etc / "master.cf").write_text(f"127.0.0.1:{port} inet n - n - - smtpd\n" + master_cf)
     env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
     subprocess.run([str(REPO / ".venv/bin/postfix"), "-c", str(etc), "start"],
                    check=True, env=env, capture_output=True)
@@ -83,15 +83,19 @@ def stop_pyfix(etc: Path) -> None:
                    capture_output=True, check=False)
 
 
-def start_postfix(base: Path, port: int) -> subprocess.Popen[bytes]:
+HOLD = "smtpd_end_of_data_restrictions = check_client_access static:HOLD\n"
+
+
+def start_postfix(base: Path, port: int, main_cf: str = HOLD,
+                  services: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
     etc, spool, data = base / "etc", base / "spool", base / "data"
     for d in (etc, spool, data):
         d.mkdir(parents=True, exist_ok=True)
     (etc / "main.cf").write_text(
         COMMON.format(base=base)
         + "mail_owner = postfix\nsetgid_group = postdrop\nmaillog_file_prefixes = /var\n"
-        + "smtpd_end_of_data_restrictions = check_client_access static:HOLD\n")
-    services = ["cleanup unix n - n - 0 cleanup", "qmgr unix n - n 300 1 qmgr",
+        + main_cf)
+    services = [*services, "cleanup unix n - n - 0 cleanup", "qmgr unix n - n 300 1 qmgr",
                 "rewrite unix - - n - - trivial-rewrite", "proxymap unix - - n - - proxymap",
                 "anvil unix - - n - 1 anvil", "bounce unix - - n - 0 bounce",
                 "defer unix - - n - 0 bounce", "trace unix - - n - 0 bounce",
