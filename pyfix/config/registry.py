@@ -17,6 +17,12 @@ DESCRIPTION
     ("relay_destination_concurrency_limit" and so on), built from
     SERVICE_PARAM_TEMPLATES.
 
+    PYFIX_ONLY holds the few parameters that pyfix adds and Postfix does
+    not know (pyfix_dns_servers).  lookup_builtin() and is_builtin()
+    know them, so that they can be set, shown and expanded like any
+    other; builtin_names() leaves them out, so that "postconf -d" lists
+    exactly what Postfix's does.
+
     Defaults of the parameters in DYNAMIC are computed from the host
     (see hostinfo.py) by the configuration layer, not taken from here.
 
@@ -48,10 +54,18 @@ class ParamInfo:
         return self.kind == "raw"
 
 
+# Parameters that only pyfix has: name -> (kind, default).
+PYFIX_ONLY: dict[str, tuple[str, str]] = {
+    # DNS servers as "addr[:port]" list; empty: those of /etc/resolv.conf.
+    "pyfix_dns_servers": ("str", ""),
+}
+
+
 def lookup_builtin(name: str) -> ParamInfo | None:
     entry = params_data.PARAMS.get(name)
     if entry is None:
-        return None
+        own = PYFIX_ONLY.get(name)
+        return ParamInfo(name, own[0], own[1], pyfix_default=True) if own else None
     kind, default, lo, hi, unit = entry
     override = params_data.PYFIX_DEFAULTS.get(name)
     if override is not None:
@@ -60,7 +74,7 @@ def lookup_builtin(name: str) -> ParamInfo | None:
 
 
 def is_builtin(name: str) -> bool:
-    return name in params_data.PARAMS
+    return name in params_data.PARAMS or name in PYFIX_ONLY
 
 
 def is_dynamic(name: str) -> bool:
@@ -68,6 +82,7 @@ def is_dynamic(name: str) -> bool:
 
 
 def builtin_names() -> list[str]:
+    """Postfix's parameter names (not PYFIX_ONLY: "postconf -d" matches Postfix)."""
     return list(params_data.PARAMS)
 
 

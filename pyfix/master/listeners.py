@@ -112,6 +112,7 @@ def _bind_unix(path: str, backlog: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ListenerError(f"bind {path}: {exc.strerror}") from None
+    os.chmod(path, 0o666)  # as Postfix: access is controlled by private/ and public/
     sock.listen(backlog)
     sock.set_inheritable(True)
     return sock

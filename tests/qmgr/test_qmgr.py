@@ -9,6 +9,7 @@ global/log_adhoc.c for the "to=<...>" lines).
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import signal
 import time
@@ -83,7 +84,7 @@ def test_discard_delivers_and_removes(pyfix_instance: Make) -> None:
 
 def test_retry_until_expired_then_returned(pyfix_instance: Make) -> None:
     inst = pyfix_instance(
-        "transport_maps = inline:{ example.net=retry:4.4.1 try later }\n"
+        "transport_maps = inline:{ {example.net=retry:4.4.1 try later} }\n"
         "minimal_backoff_time = 1s\nmaximal_backoff_time = 1s\nqueue_run_delay = 1s\n"
         "maximal_queue_lifetime = 4s\n", SMTPD_QMGR + AGENTS)
     qid = send(inst, ["x@example.net"])
@@ -114,6 +115,9 @@ def test_corrupt_queue_file_is_set_aside(pyfix_instance: Make) -> None:
     bad = inst.spool / "incoming" / "ABCDEF12345"
     bad.write_bytes(b"this is not a queue file")
     os.chmod(bad, 0o700)
+    if os.geteuid() == 0:  # qmgr runs as mail_owner
+        owner = pwd.getpwnam("postfix")
+        os.chown(bad, owner.pw_uid, owner.pw_gid)
     mail_trigger(str(inst.spool), "public", "qmgr", b"I")
     inst.wait_log('saving corrupt file "ABCDEF12345" from queue "active" to queue "corrupt"')
     assert [p.name for p in inst.queue_files("corrupt")] == ["ABCDEF12345"]
