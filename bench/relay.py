@@ -50,14 +50,16 @@ def relay(port: int, sink: subprocess.Popen[bytes], sessions: int, messages: int
     subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
                     "-f", "sender@example.com", "-t", "rcpt@example.net",
                     f"127.0.0.1:{port}"], check=True)
-    sink.wait(timeout=600)
+    if sink.wait(timeout=600) != 0:
+        raise RuntimeError(f"smtp-sink failed with status {sink.returncode}")
     return time.perf_counter() - start
 
 
 def start_sink(messages: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    sink = subprocess.Popen(["smtp-sink", "-M", str(messages), f"127.0.0.1:{port}", "256"],
-                            stdout=subprocess.DEVNULL)
+    user = ["-u", "postfix"] if os.geteuid() == 0 else []
+    sink = subprocess.Popen(["smtp-sink", *user, "-M", str(messages), f"127.0.0.1:{port}",
+                             "256"], stdout=subprocess.DEVNULL)
     time.sleep(0.3)
     return sink, port
 

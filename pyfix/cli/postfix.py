@@ -12,7 +12,9 @@ DESCRIPTION
     start, start-fg, stop, abort, reload, status
                 control the master process (see postfix_control.py).
 
-    flush and the installation commands arrive with the queue manager.
+    flush       postqueue -f, run in the queue directory (postfix-script).
+
+    The installation commands (set-permissions, ...) are not there yet.
     An unknown command gets Postfix's usage message.
 
     Parameters read: config_directory (via -c or $MAIL_CONFIG), and those
@@ -37,7 +39,7 @@ SCRIPT_USAGE = (
     "set-permissions, upgrade-configuration, logrotate)"
 )
 CONTROL = ("start", "start-fg", "stop", "abort", "reload", "status")
-KNOWN_LATER = ("flush", "set-permissions", "upgrade-configuration", "logrotate")
+KNOWN_LATER = ("set-permissions", "upgrade-configuration", "logrotate")
 
 
 def run(argv: list[str]) -> int:
@@ -70,10 +72,33 @@ def run(argv: list[str]) -> int:
         from pyfix.cli.postfix_control import control
 
         return control(command, os.environ.get("MAIL_CONFIG") or "/etc/postfix")
+    if command == "flush":
+        return _flush()
     if command in KNOWN_LATER:
         msg_fatal(f"command not yet available in pyfix: '{command}'")
     set_progname("postfix/postfix-script")
     msg_fatal(f"unknown command: '{command}'. {SCRIPT_USAGE}")
+
+
+def _flush() -> int:
+    from pyfix.cli import postqueue
+    from pyfix.config.load import ConfigLoadError, load_config
+    from pyfix.log.msg import FatalError
+
+    try:
+        queue_directory = load_config(os.environ.get("MAIL_CONFIG"), process_name="postfix",
+                                      need_master=False).get("queue_directory")
+    except ConfigLoadError as exc:
+        msg_fatal(str(exc))
+    try:
+        os.chdir(queue_directory)
+    except OSError:
+        set_progname("postfix/postfix-script")
+        msg_fatal(f"no Postfix queue directory {queue_directory}!")
+    try:
+        return postqueue.run(["postqueue", "-f"])
+    except FatalError:
+        return postqueue.EX_UNAVAILABLE
 
 
 def main() -> None:

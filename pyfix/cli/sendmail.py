@@ -25,8 +25,11 @@ DESCRIPTION
     -C config_dir   read main.cf there
     -v              with mail: ask for a delivery report (trace_flags)
     -bm, -bd, -bi, -bp, -bs, -bv   delivery, daemon (postfix start),
-                    newaliases, mailq, stand-alone SMTP, verify
-    -q              flush the queue; -qRsite, -qIqueue_id
+                    newaliases, mailq (postqueue -p), stand-alone SMTP
+                    (sendmail_bs.py), verify
+    -q              flush the queue (postqueue -f); -qRsite and
+                    -qIqueue_id: postqueue -s and -i; -q with a time:
+                    nothing (a Sendmail daemon option)
     -oA path        alias database for -bi
     Other single-letter options (-o7, -o8, -om, -G, -U, -c, -e, -h,
     -m, -n, -x, ...) are ignored as Postfix ignores them ("-n" is "not
@@ -43,7 +46,8 @@ DIAGNOSTICS
     (whose msg_cleanup handler exits first) every fatal error exits
     with EX_TEMPFAIL (75), whatever sysexits code the error names;
     EX_UNAVAILABLE (69) marks modes that need a pyfix program that
-    does not exist yet (mailq, the queue flush, stand-alone SMTP).
+    does not exist yet (-bd, -bv); postqueue's errors keep its own
+    status (69).
 """
 
 from __future__ import annotations
@@ -185,6 +189,8 @@ def _run(argv: list[str]) -> int:
     alias_map: str | None = None
     req = EnqueueRequest(sender="", recipients=[])
     verbose = 0
+    qtime = False
+    flush_target: tuple[str, str] | None = None
     for opt, value in options:
         if opt == "C":
             os.environ["MAIL_CONFIG"] = (os.path.dirname(value) or "."
@@ -231,40 +237,73 @@ def _run(argv: list[str]) -> int:
                 fatal(EX_USAGE, f"unsupported: -b{value[:1]}")
             mode = value[:1]
         elif opt == "q":
-            fatal(EX_UNAVAILABLE, "-q options need the pyfix queue manager and"
-                                  " postqueue, which do not exist yet")
+            if value[:1].isdigit():
+                qtime = True
+            elif value[:1] == "R":
+                flush_target = ("-s", value[1:])
+                if not value[1:]:
+                    fatal(EX_USAGE, "specify: -qRsitename")
+            elif value[:1] == "I":
+                flush_target = ("-i", value[1:])
+                if not value[1:]:
+                    fatal(EX_USAGE, "specify: -qIqueueid")
+            else:
+                fatal(EX_USAGE, f"-q{value[:1]} is not implemented")
         elif opt == "t":
             req.extract = True
         elif opt == "v":
             verbose += 1
     if req.extract and mode not in ("m", "v"):
         fatal(EX_USAGE, "-t can be used only in delivery mode")
+    if flush_target is not None and mode != "m":
+        fatal(EX_USAGE, f"-q{'R' if flush_target[0] == '-s' else 'I'} can be used only in"
+                        " delivery mode")
     config = _config()
     queue_directory = config.get("queue_directory")
     try:
         os.chdir(queue_directory)
     except OSError as exc:
         fatal(EX_UNAVAILABLE, f"chdir {queue_directory}: {exc.strerror}")
+    if qtime and mode != "d":
+        return 0
     if mode == "i":
         return _newaliases(operands, verbose, alias_map)
     if mode == "p":
         if operands:
             fatal(EX_USAGE, "display queue mode requires no recipient")
-        fatal(EX_UNAVAILABLE, "cannot display the queue: pyfix has no mailq/postqueue yet")
+        return _postqueue("-p", *["-v"] * verbose)
     if mode == "q":
         if operands:
             fatal(EX_USAGE, "flush queue mode requires no recipient")
-        fatal(EX_UNAVAILABLE, "cannot flush the queue: that needs the pyfix queue manager"
-                              " and postqueue, which do not exist yet")
+        return _postqueue("-f", *["-v"] * verbose)
+    if flush_target is not None:
+        if operands:
+            what = "site" if flush_target[0] == "-s" else "queue_id"
+            fatal(EX_USAGE, f"flush {what} requires no recipient")
+        return _postqueue(*flush_target, *["-v"] * verbose)
     if mode in ("h", "H"):
         return 0
     if mode == "d":
         fatal(EX_UNAVAILABLE, "daemon mode: use \"postfix start\"")
     if mode == "s":
-        fatal(EX_UNAVAILABLE, "stand-alone SMTP mode (-bs) is not implemented in pyfix yet")
+        if operands:
+            fatal(EX_USAGE, "stand-alone mode requires no recipient")
+        from pyfix.cli.sendmail_bs import stand_alone_smtp
+
+        return stand_alone_smtp(config, verbose)
     if mode == "v":
         fatal(EX_UNAVAILABLE, "address verification (-bv) is not implemented in pyfix yet")
     return _enqueue(config, req, sender, operands, verbose, verp)
+
+
+def _postqueue(*args: str) -> int:
+    """What Postfix's sendmail runs postqueue for (-bp, -q, -qR, -qI)."""
+    from pyfix.cli import postqueue
+
+    try:
+        return postqueue.run(["postqueue", *args])
+    except FatalError:
+        return postqueue.EX_UNAVAILABLE
 
 
 def _newaliases(operands: list[str], verbose: int, alias_map: str | None) -> int:

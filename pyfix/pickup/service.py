@@ -36,6 +36,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from pyfix.config.store import Config, ExpansionError
+from pyfix.master.runtime import preload
 from pyfix.pickup.cleanup_api import CleanupServiceAPI, cleanup_available
 from pyfix.pickup.pickup import PickupSettings, scan_maildrop
 from pyfix.queue.layout import QueueLayout
@@ -127,6 +128,7 @@ def serve(ctx: ServiceContext) -> None:
     except (ExpansionError, ValueError) as exc:
         ctx.log.fatal(str(exc))
         raise SystemExit(1) from None
+    preload()  # asyncio's thread pool: cannot be imported once privileges are dropped
     ctx.drop_privileges()
     loop = asyncio.new_event_loop()
     try:

@@ -27,7 +27,10 @@ DESCRIPTION
     deferred with "delivery temporarily suspended: REASON", and so are
     new ones, until $minimal_backoff_time has passed or the queue is
     flushed.  A transport whose agent cannot be reached is throttled
-    the same way ("mail transport unavailable").
+    the same way ("mail transport unavailable").  A delivery started
+    while more jobs wait for the same destination carries
+    FLAG_CONN_STORE, so that the agent keeps its connection for the
+    next one (smtp_connection_cache_on_demand).
 
     Parameters read: through TransportSettings only.
 
@@ -44,6 +47,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from pyfix.delivery.request import (
+    FLAG_CONN_STORE,
     AgentUnavailable,
     DeliveryRequest,
     DeliveryResponse,
@@ -172,7 +176,9 @@ class Scheduler:
                     transport.active += 1
                     if transport.settings.rate_delay:
                         dest.next_time = now + transport.settings.rate_delay
-                    task = asyncio.ensure_future(self._deliver(transport, dest, job))
+                    # A backlog: ask the agent to keep its connection (on-demand cache).
+                    flags = FLAG_CONN_STORE if dest.jobs else 0
+                    task = asyncio.ensure_future(self._deliver(transport, dest, job, flags))
                     self.tasks.add(task)
                     task.add_done_callback(self.tasks.discard)
                 if not dest.jobs and not dest.active and not dest.dead:
@@ -213,9 +219,12 @@ class Scheduler:
             self.warn(str(exc))
             return None
 
-    async def _deliver(self, transport: Transport, dest: Destination, job: Job) -> None:
+    async def _deliver(self, transport: Transport, dest: Destination, job: Job,
+                       flags: int = 0) -> None:
         try:
-            response = await self._call_agent(transport, self.request_for(transport, job))
+            request = self.request_for(transport, job)
+            request.flags |= flags
+            response = await self._call_agent(transport, request)
             if response is None:  # no agent: throttle the transport
                 transport.dead_until = time.time() + self.min_backoff
                 transport.dead_reason = TRANSPORT_UNAVAILABLE

@@ -123,7 +123,7 @@ def test_sendmail_usage_errors(tmp_path: Path, args: list[str], status: int, tex
 
 def test_sendmail_modes_not_there_yet(tmp_path: Path) -> None:
     etc = make_instance(tmp_path)
-    for args in (["-bp"], ["-q"], ["-bs"]):
+    for args in (["-bv"], ["-bd"]):  # -bp, -q, -bs: tests/cli/test_postqueue.py, test_sendmail_bs.py
         result = run_cmd("pyfix.cli.sendmail", etc, args, b"")
         assert result.returncode == 69
         assert result.stderr.startswith(b"sendmail: fatal: ")

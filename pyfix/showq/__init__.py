@@ -1,0 +1,1 @@
+"""The showq service and the queue listing behind mailq and postqueue."""
