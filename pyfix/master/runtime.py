@@ -26,7 +26,9 @@ import asyncio
 
 def preload() -> None:
     import concurrent.futures.thread  # noqa: F401  (getaddrinfo/getnameinfo executor)
-    import encodings.idna  # noqa: F401  (host names)
+    import encodings.idna  # host names
+    import encodings.punycode  # noqa: F401  (the idna codec's helper: UTF-8 domains)
+    import unicodedata  # noqa: F401  (idna's normalization)
 
 
 def event_loop() -> asyncio.AbstractEventLoop:

@@ -70,6 +70,9 @@ async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
         sessions.add(task)
         try:
             await serve_connection(smtpd, reader, writer)
+        except Exception as exc:  # a bug must be logged, not lost with the session
+            ctx.log.warn(f"session aborted: {type(exc).__name__}: {exc}")
+            writer.close()
         finally:
             sessions.discard(task)
 

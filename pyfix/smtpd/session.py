@@ -52,6 +52,13 @@ BODY_ENCODING = {"8BITMIME": "8bit", "7BIT": "7bit"}
 SMTPD_CLEANUP_FLAGS = CLEANUP_FLAG_MASK_EXTERNAL | CLEANUP_FLAG_SMTP_REPLY
 
 
+def _strip_brackets(word: str) -> str:
+    """The address word without its enclosing <>, as smtpd's default ORCPT."""
+    if len(word) >= 2 and word[0] == "<" and word[-1] == ">":
+        return word[1:-1]
+    return word
+
+
 @dataclass
 class SmtpdContext:
     config: Config
@@ -131,7 +138,7 @@ class Connection:
         params = request.params
         notify = sum(DSN_NOTIFY_BITS.get(word.upper(), 0) for word in params.notify)
         orcpt = (f"{params.orcpt[0]};{params.orcpt[1]}" if params.orcpt
-                 else f"rfc822;{request.raw or request.address}")
+                 else f"rfc822;{_strip_brackets(request.raw) or request.address}")
         try:
             if self.stream is None:
                 # Opening the queue file blocks: keep the other sessions going.

@@ -143,7 +143,7 @@ def test_sync_error_at_commit(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> 
     def no_space(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "fdatasync", no_space)
+    monkeypatch.setattr(os, "fsync", no_space)
     result = stream.close()
     assert result.status & CLEANUP_STAT_WRITE
     assert reply_text(result) == "452 4.3.1 Insufficient system storage"

@@ -39,8 +39,6 @@ SAMPLE = [
 ]
 # Known bug (reported): pyfix's smtpd drops the connection without a
 # reply when a MAIL or RCPT address holds UTF-8.
-KNOWN_DIFFERENCES = frozenset({"rcpt_smtputf8", "gen_smtputf8"})
-KNOWN_REASON = "pyfix smtpd closes the connection on UTF-8 envelope addresses"
 EHLO = b"EHLO client.example\r\n"
 MAIL = b"MAIL FROM:<a@example.org>\r\n"
 RCPT = b"RCPT TO:<b@example.com>\r\n"
@@ -138,7 +136,4 @@ def test_same_replies_as_postfix(pyfix_instance: Callable[..., Instance]) -> Non
                                         f"  pyfix:   {ours.result()!r}")
     finally:
         postfix.stop()
-    unexpected = [text for name, text in mismatches.items() if name not in KNOWN_DIFFERENCES]
-    assert not unexpected, "\n".join(unexpected)
-    if mismatches:
-        pytest.xfail(KNOWN_REASON + "\n" + "\n".join(mismatches.values()))
+    assert not mismatches, "\n".join(mismatches.values())
