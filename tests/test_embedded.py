@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pyfix.embedded import install, render
+from pyfix.embedded import install, render, run_as
 from tests.instance import REPO, wait_for, world_traversable_dir
 
 
@@ -37,7 +37,7 @@ def _free(port: int) -> bool:
 def test_render_fills_in_directory_and_user() -> None:
     files = render("/srv/pyfix")
     assert "queue_directory = /srv/pyfix/spool" in files["main.cf"]
-    assert f"virtual_uid_maps = static:{os.getuid()}" in files["main.cf"]
+    assert f"virtual_uid_maps = static:{run_as().pw_uid}" in files["main.cf"]
     assert "@" + "ROOT@" not in "".join(files.values())
     assert "127.0.0.1:2525 inet" in files["master.cf"]
     assert "127.0.0.1:2587 inet" in files["master.cf"]

@@ -32,10 +32,23 @@ from importlib import resources
 TEMPLATES = {"main.cf": "main.cf.in", "master.cf": "master.cf.in", "vmailbox": "vmailbox.in"}
 
 
+def run_as() -> pwd.struct_passwd:
+    """The account that owns mail and runs the services: the invoking
+    user, or when that is root, "postfix" (else "nobody")."""
+    if os.getuid() != 0:
+        return pwd.getpwuid(os.getuid())
+    for name in ("postfix", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise SystemExit("pyfix-embedded: no unprivileged account (postfix or nobody)")
+
+
 def render(root: str) -> dict[str, str]:
-    user = pwd.getpwuid(os.getuid()).pw_name
-    values = {"@ROOT@": root, "@USER@": user, "@UID@": str(os.getuid()),
-              "@GID@": str(os.getgid())}
+    user = run_as()
+    values = {"@ROOT@": root, "@USER@": user.pw_name, "@UID@": str(user.pw_uid),
+              "@GID@": str(user.pw_gid)}
     out: dict[str, str] = {}
     for name, template in TEMPLATES.items():
         text = resources.files(__package__).joinpath(template).read_text()
@@ -52,6 +65,10 @@ def install(root: str) -> str:
     for sub in ("etc", "data", "mail", "mail/spool"):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
     os.chmod(root, 0o755)
+    if os.getuid() == 0:  # the services run as run_as(): they deliver into mail/
+        user = run_as()
+        for sub in ("mail", "mail/spool"):
+            os.chown(os.path.join(root, sub), user.pw_uid, user.pw_gid)
     for name, text in render(root).items():
         path = os.path.join(etc, name)
         if not os.path.exists(path):

@@ -36,7 +36,7 @@ def confdir(tmp_path: Path) -> Path:
     # Only services pyfix does not run yet: the master must start, log and
     # keep running without them.
     (etc / "master.cf").write_text(
-        "qmgr      unix  n       -       n       300     1       qmgr\n"
+        "anvil     unix  -       -       y       -       1       anvil\n"
         "tlsmgr    unix  -       -       y       1000?   1       tlsmgr\n"
     )
     return etc
@@ -81,7 +81,7 @@ def test_start_reload_stop(confdir: Path) -> None:
             "postfix/postfix-script: fatal: the Postfix mail system is already running\n")
         log = maillog(confdir)
         assert f"postfix/master[{pid}]: daemon started -- version pyfix" in log
-        assert "qmgr/unix: command qmgr is not provided by pyfix; service not started" in log
+        assert "anvil/unix: command anvil is not provided by pyfix; service not started" in log
         reload = postfix(confdir, "reload")
         assert reload.returncode == 0
         assert reload.stderr == "postfix/postfix-script: refreshing the Postfix mail system\n"
