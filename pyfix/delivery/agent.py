@@ -26,13 +26,16 @@ DESCRIPTION
     - bounce: appends to the bounce log, then marks the recipient done;
     - defer: appends to the defer log; the recipient stays to do.
     If the bounce or defer log cannot be written, the recipient stays
-    in the queue for a later attempt (nothing is lost).
+    in the queue for a later attempt (nothing is lost).  An agent that
+    runs as root (local, virtual, pipe) writes these logs with
+    mail_owner's effective ids, so that qmgr can read and remove them.
 
     Recipients for which the agent reported nothing are deferred with
     "unknown mail transport error"; an exception in the agent defers the
     rest with "mail transport unavailable" after a warning is logged.
 
-    Parameters read: delay_logging_resolution_limit, and what the
+    Parameters read: delay_logging_resolution_limit,
+    info_log_address_format, and what the
     QueueLayout reads; the agent reads its own.
 
 DIAGNOSTICS
@@ -45,9 +48,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pwd
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -69,6 +73,7 @@ from pyfix.master.runtime import event_loop, preload
 from pyfix.queue.errors import QueueError
 from pyfix.queue.layout import QueueLayout
 from pyfix.queue.reader import QueueFile
+from pyfix.smtp.logfields import log_address
 
 if TYPE_CHECKING:
     from pyfix.config.store import Config
@@ -114,13 +119,18 @@ def format_delay(seconds: float, max_dig: int = 2, sig_dig: int = 2) -> str:
 def delivery_log_line(
     queue_id: str, rcpt: RequestRecipient, relay: str, times: tuple[float, float, float,
                                                                      float, float],
-    dsn: Dsn, status: str, max_dig: int = 2, conn_use: int = 0,
+    dsn: Dsn, status: str, max_dig: int = 2, conn_use: int = 0, external: bool = True,
 ) -> str:
-    """Postfix's log_adhoc() text.  times: arrival, active, handoff, conn_done, now."""
+    """Postfix's log_adhoc() text.  times: arrival, active, handoff, conn_done, now.
+    Addresses are quoted (external form) unless info_log_address_format is internal."""
     arrival, active, handoff, conn_done, now = times
-    text = f"{queue_id}: to=<{rcpt.address}>"
+
+    def form(address: str) -> str:
+        return (log_address(address) or "") if external else address
+
+    text = f"{queue_id}: to=<{form(rcpt.address)}>"
     if rcpt.orig_address and rcpt.orig_address.lower() != rcpt.address.lower():
-        text += f", orig_to=<{rcpt.orig_address}>"
+        text += f", orig_to=<{form(rcpt.orig_address)}>"
     text += f", relay={relay}"
     if conn_use > 1:
         text += f", conn_use={conn_use}"
@@ -144,6 +154,33 @@ def delivery_log_line(
     return text + f", dsn={dsn.status}, status={status} ({dsn.reason})"
 
 
+def mail_owner_ids(config: Config) -> tuple[int, int] | None:
+    try:
+        pw = pwd.getpwnam(config.get("mail_owner"))
+    except KeyError:
+        return None
+    return pw.pw_uid, pw.pw_gid
+
+
+@contextlib.contextmanager
+def as_user(ids: tuple[int, int] | None) -> Iterator[None]:
+    """Run a short synchronous step with the effective ids of mail_owner, so
+    that the logs an agent running as root writes belong to mail_owner (qmgr
+    reads and removes them).  No await may happen inside: the switch is
+    process-wide."""
+    if ids is None or os.geteuid() != 0:
+        yield
+        return
+    old_uid, old_gid = os.geteuid(), os.getegid()
+    os.setegid(ids[1])
+    os.seteuid(ids[0])
+    try:
+        yield
+    finally:
+        os.seteuid(old_uid)
+        os.setegid(old_gid)
+
+
 class Delivery:
     """One delivery request in progress, and the agent's reports about it."""
 
@@ -157,6 +194,8 @@ class Delivery:
         self.max_dig = max_dig
         self.conn_done = 0.0
         self.conn_use = 0
+        self.external = True  # info_log_address_format
+        self.owner: tuple[int, int] | None = None  # mail_owner, when running as root
         self.results: dict[int, RecipientResult] = {}
 
     @property
@@ -175,7 +214,7 @@ class Delivery:
         times = (req.arrival_time, req.active_time, req.handoff_time, self.conn_done,
                  time.time())
         line = delivery_log_line(req.queue_id, rcpt, relay or self.relay, times, dsn, status,
-                                 self.max_dig, self.conn_use)
+                                 self.max_dig, self.conn_use, self.external)
         self.log.info(printable(line))
 
     def _entry(self, rcpt: RequestRecipient, dsn: Dsn) -> LogEntry:
@@ -184,7 +223,8 @@ class Delivery:
 
     def _append(self, kind: str, rcpt: RequestRecipient, dsn: Dsn) -> bool:
         try:
-            append_log(self.layout, kind, self.request.queue_id, self._entry(rcpt, dsn))
+            with as_user(self.owner):
+                append_log(self.layout, kind, self.request.queue_id, self._entry(rcpt, dsn))
         except OSError as exc:
             self.log.warn(f"{self.request.queue_id}: append file {kind} "
                           f"{self.request.queue_id}: {exc.strerror or exc}")
@@ -279,6 +319,8 @@ class AgentShell:
         self.relay = relay
         self.layout = QueueLayout.from_config(ctx.config)
         self.max_dig = ctx.config.get_int("delay_logging_resolution_limit")
+        self.external = ctx.config.get("info_log_address_format").lower() != "internal"
+        self.owner = mail_owner_ids(ctx.config) if os.geteuid() == 0 else None
 
     def open_queue_file(self, request: DeliveryRequest) -> QueueFile:
         queue_file = QueueFile.open(self.layout, request.queue_name, request.queue_id)
@@ -293,6 +335,8 @@ class AgentShell:
             log.warn(f"{request.queue_id}: open queue file: {exc}")
             queue_file = None
         delivery = Delivery(request, queue_file, self.layout, log, self.relay, self.max_dig)
+        delivery.external = self.external
+        delivery.owner = self.owner
         site_failure = ""
         try:
             if queue_file is None:

@@ -44,6 +44,7 @@ from pyfix.qmgr.message import ActiveMessage
 from pyfix.qmgr.settings import QmgrSettings
 from pyfix.queue.envelope import QueueMessage
 from pyfix.queue.layout import ACTIVE, BOUNCE, DEFERRED, TRACE, QueueLayout
+from pyfix.smtp.logfields import log_address
 
 
 class Notices(Protocol):
@@ -96,7 +97,7 @@ class MessageDone:
             lifetime = (self.settings.max_queue_lifetime if msg.sender
                         else self.settings.bounce_queue_lifetime)
             if time.time() >= msg.create_time + lifetime:
-                self.log.info(f"{qid}: from=<{msg.sender}>, status=expired, "
+                self.log.info(f"{qid}: from=<{log_address(msg.sender)}>, status=expired, "
                               "returned to sender")
                 keep = not self._notice(self.notices.defer_flush, message)
             elif (message.warn_time > 0 and time.time() >= message.warn_time - 1

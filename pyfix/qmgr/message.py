@@ -42,6 +42,7 @@ from pyfix.queue.layout import QueueLayout
 from pyfix.queue.reader import QueueFile
 from pyfix.rewrite.reply import AddressClass
 from pyfix.rewrite.resolve import Resolver
+from pyfix.smtp.logfields import log_address
 
 RETRY = "retry"
 ERROR = "error"
@@ -78,7 +79,7 @@ class ActiveMessage:
             queue_file.close()
             raise
         sender = message.sender or ""
-        log.info(f"{queue_id}: from=<{sender}>, size={message.size.cont_length}, "
+        log.info(f"{queue_id}: from=<{log_address(sender)}>, size={message.size.cont_length}, "
                  f"nrcpt={len(message.pending())} (queue {queue})")
         return cls(queue_id, queue_file, message, time.time())
 
