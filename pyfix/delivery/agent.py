@@ -349,10 +349,8 @@ class AgentShell:
             delivery.defer_all(Dsn.defer("mail transport unavailable", "4.3.0"), "none")
         finally:
             delivery.defer_all(Dsn.defer("unknown mail transport error", "4.3.0"), "none")
-            if queue_file is not None:
-                with contextlib.suppress(OSError):
-                    os.fdatasync(queue_file.fp.fileno())
-                queue_file.close()
+            if queue_file is not None:  # no fsync of the done marks, as Postfix:
+                queue_file.close()       # a crash may repeat a delivery, never lose one
         return delivery.response(site_failure)
 
     async def on_connect(self, reader: asyncio.StreamReader,

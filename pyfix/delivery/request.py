@@ -38,7 +38,7 @@ import asyncio
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 from pyfix.delivery.dsn import Dsn
@@ -84,7 +84,9 @@ class DeliveryRequest:
     attributes: dict[str, str] = field(default_factory=dict)  # sasl_*, log_ident...
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        data["recipients"] = [r.__dict__ for r in self.recipients]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeliveryRequest:
@@ -93,6 +95,9 @@ class DeliveryRequest:
             return cls(recipients=recipients, **data)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed delivery request: {exc}") from None
+
+
+_REQUEST_FIELDS = tuple(f.name for f in fields(DeliveryRequest))
 
 
 @dataclass

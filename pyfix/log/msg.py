@@ -44,15 +44,20 @@ def progname() -> str:
     return _progname
 
 
+_CONTROLS = {code: "?" for code in (*range(32), 127)}
+
+
 def printable(text: str) -> str:
     """Replace control characters and bytes that are not UTF-8 with "?".
 
     Diagnostics never carry raw CR, LF or other control characters, so a
     client cannot forge log lines; valid UTF-8 text stays readable.
     """
+    if text.isascii() and text.isprintable():  # the common case, at C speed
+        return text
     data = text.encode("utf-8", "surrogateescape")
     clean = data.decode("utf-8", "replace").replace("\ufffd", "?")
-    return "".join("?" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in clean)
+    return clean.translate(_CONTROLS)
 
 
 def _emit(level: str, text: str) -> None:

@@ -31,6 +31,7 @@ import os
 import pwd
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyfix.config.load import ConfigLoadError, load_config
@@ -68,6 +69,28 @@ def _drop_privileges(config: Config, log: MailLog) -> None:
     os.setuid(pw.pw_uid)
 
 
+def _run(serve: Callable[[ServiceContext], None], context: ServiceContext) -> None:
+    """serve(context), under cProfile when $PYFIX_PROFILE_DIR names a
+    directory (a developer's switch: one NAME-PID.prof file per process)."""
+    directory = os.environ.get("PYFIX_PROFILE_DIR")
+    if not directory:
+        serve(context)
+        return
+    import cProfile
+
+    profile = cProfile.Profile()
+    path = os.path.join(directory, f"{context.service.replace('/', '_')}-{os.getpid()}.prof")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # before the drop
+    try:
+        profile.runcall(serve, context)
+    finally:
+        profile.create_stats()
+        with os.fdopen(fd, "wb") as fp:
+            import marshal
+
+            marshal.dump(profile.stats, fp)
+
+
 def main() -> None:
     confdir, key = sys.argv[1], sys.argv[2]
     name, _, type_ = key.partition("/")
@@ -89,7 +112,7 @@ def main() -> None:
     context = ServiceContext(config, name, type_, listeners, log, confdir,
                              unprivileged=entry.unprivileged != "n")
     try:
-        module.serve(context)
+        _run(module.serve, context)
     except ConfigLoadError as exc:
         log.fatal(str(exc))
         raise SystemExit(1) from None

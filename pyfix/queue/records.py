@@ -44,6 +44,7 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import mmap
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -382,6 +383,7 @@ def pad_record(rec_type: int, length: int) -> bytes:
 
 
 _SPACE: Final = " \t\n\r\f\v"
+_BLANK: Final = re.compile(r"[ \t\n\r\f\v]")
 
 
 def split_attr(data: bytes) -> tuple[str, str]:
@@ -391,6 +393,9 @@ def split_attr(data: bytes) -> tuple[str, str]:
     value are dropped.  ValueError carries Postfix's reason.
     """
     text = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape").lstrip(_SPACE)
+    name, sep, value = text.partition("=")
+    if sep and name and _BLANK.search(name) is None:  # the common case
+        return name, value.strip(_SPACE)
     if not text or text[0] == "=":
         raise ValueError("missing attribute name")
     end = 0
