@@ -76,6 +76,18 @@ class MessageDone:
             self.log.warn(f"{message.queue_id}: cannot send notice: {exc}")
             return False
 
+    def finish_simple(self, msg: ActiveMessage) -> bool:
+        """The common case, done without blocking: every recipient is
+        finished and there is no notice to send.  False: use finish()."""
+        qid = msg.queue_id
+        if msg.deferred or any(os.path.exists(self.layout.path(log, qid))
+                               for log in (BOUNCE, TRACE)):
+            return False
+        msg.close()
+        if self.layout.remove(ACTIVE, qid):
+            self.log.info(f"{qid}: removed")
+        return True
+
     def finish(self, msg: ActiveMessage) -> None:
         """Dispose of the message (blocking: run it in a worker thread)."""
         try:

@@ -96,6 +96,7 @@ class Qmgr:
         self.scan_deferred = asyncio.Event()
         self.ignore_times = False
         self.flush = False
+        self.backlogged = False  # the last scan stopped at the active queue limits
 
     def settings_for(self, transport: str) -> TransportSettings:
         settings = self.transport_settings.get(transport)
@@ -121,9 +122,11 @@ class Qmgr:
 
     def feed(self, queue: str, *, ignore_times: bool = False) -> int:
         fed = 0
+        self.backlogged = False
         now = time.time()
         for queue_id in list(self.layout.scan(queue)):
             if not self.room():
+                self.backlogged = True
                 break
             if not queue_id_ok(queue_id) or queue_id in self.messages:
                 continue
@@ -219,11 +222,15 @@ class Qmgr:
 
     def finish(self, msg: ActiveMessage) -> None:
         self.messages.pop(msg.queue_id, None)
+        if self.backlogged:  # room in the active queue again: feed more
+            self.scan_incoming.set()
+            self.scan_deferred.set()
+        if self.done.finish_simple(msg):  # all delivered, no notices: no thread needed
+            return
         task = asyncio.ensure_future(asyncio.to_thread(self.done.finish, msg))
         assert self.scheduler is not None
         self.scheduler.tasks.add(task)
         task.add_done_callback(self.scheduler.tasks.discard)
-        task.add_done_callback(lambda _t: self.scan_incoming.set())
 
     # Triggers and the main loop ----------------------------------------------
 
