@@ -42,7 +42,6 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import time
@@ -55,12 +54,7 @@ from pyfix.cleanup.status import CLEANUP_FLAG_BOUNCE, CLEANUP_FLAG_MASK_INTERNAL
 from pyfix.delivery.dsn import DSN_NOTIFY_NEVER, DSN_NOTIFY_SUCCESS, Dsn
 from pyfix.delivery.local.state import FAIL, OK, MsgAttr, RecipientRun
 from pyfix.delivery.mailbox.worker import effective_ids
-from pyfix.delivery.request import (
-    DeliveryRequest,
-    DeliveryResponse,
-    read_message,
-    write_message,
-)
+from pyfix.delivery.request import AgentUnavailable, DeliveryRequest, call_agent
 from pyfix.log.msg import printable
 from pyfix.queue.errors import QueueError
 
@@ -165,19 +159,11 @@ async def pass_to_transport(run: RecipientRun, attr: MsgAttr, service: str,
     rcpt = dataclasses.replace(attr.rcpt, offset=0)
     request = dataclasses.replace(req, transport=transport, nexthop=nexthop or req.nexthop,
                                   recipients=[rcpt])
-    path = os.path.join(queue_directory, "private", transport)
     try:
-        reader, writer = await asyncio.open_unix_connection(path, limit=1 << 24)
-    except OSError:
+        response = await call_agent(os.path.join(queue_directory, "private"), transport,
+                                    request)
+    except AgentUnavailable:
         return run.defer(attr, Dsn.defer("mail transport unavailable", "4.3.0"))
-    try:
-        await write_message(writer, request.to_json())
-        data = await read_message(reader)
-        response = DeliveryResponse.from_json(data) if data is not None else None
-    except (OSError, ValueError):
-        response = None
-    finally:
-        writer.close()
     if response is None or not response.results:
         return run.defer(attr, Dsn.defer("unknown mail transport error", "4.3.0"))
     status = OK
