@@ -407,6 +407,8 @@ def serve_agent(ctx: ServiceContext, make_agent: Callable[[Config, MailLog], Age
     preload()
     if drop_privileges:
         ctx.drop_privileges()
+    else:
+        ctx.ready()
     loop = event_loop()
     try:
         loop.run_until_complete(shell.run())

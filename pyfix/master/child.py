@@ -13,6 +13,11 @@ DESCRIPTION
     the service module's serve() function.  As in Postfix, the service
     opens its log and tables first and then calls drop_privileges().
 
+    The service calls drop_privileges() (or ready()) once its start-up
+    has succeeded; that writes one byte to the status pipe named by
+    $PYFIX_STATUS_FD, so that the master throttles only processes that
+    die before they are ready, as Postfix's master does.
+
     SIGTERM asks the service to stop accepting and to finish what it is
     doing; SIGHUP (sent on "postfix reload") does the same, and the
     master starts a replacement with the new configuration.
@@ -26,6 +31,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pwd
@@ -49,10 +55,23 @@ class ServiceContext:
     confdir: str
     unprivileged: bool = True
 
+    status_fd: int = -1
+
     def drop_privileges(self) -> None:
-        """Become $mail_owner, as Postfix daemons do once their tables are open."""
+        """Become $mail_owner, as Postfix daemons do once their tables are open.
+        The service is then ready: the master is told so (ready())."""
         if self.unprivileged:
             _drop_privileges(self.config, self.log)
+        self.ready()
+
+    def ready(self) -> None:
+        """Tell the master that start-up succeeded: a process that dies
+        after this is restarted at once, one that dies before is throttled."""
+        if self.status_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self.status_fd, b"R")
+                os.close(self.status_fd)
+            self.status_fd = -1
 
 
 def _drop_privileges(config: Config, log: MailLog) -> None:
@@ -110,7 +129,8 @@ def main() -> None:
 
     module = importlib.import_module(IMPLEMENTED[entry.process_name])
     context = ServiceContext(config, name, type_, listeners, log, confdir,
-                             unprivileged=entry.unprivileged != "n")
+                             unprivileged=entry.unprivileged != "n",
+                             status_fd=int(os.environ.get("PYFIX_STATUS_FD", "-1")))
     try:
         _run(module.serve, context)
     except ConfigLoadError as exc:

@@ -11,7 +11,8 @@ DESCRIPTION
     configured number of processes of each service running:
 
     - a service process that exits is started again; one that dies
-      within its first seconds is throttled for $service_throttle_time,
+      before it reported a successful start-up (its status pipe) is
+      throttled for $service_throttle_time,
       logged as Postfix does ("bad command startup -- throttling");
     - SIGHUP ("postfix reload") re-reads main.cf and master.cf, binds
       listeners that were added, closes those that were removed, and
@@ -55,7 +56,6 @@ from pyfix.master.listeners import ListenerError, bind_service
 from pyfix.master.pidfile import PidFile
 from pyfix.master.services import ServiceSpec, service_specs
 
-STARTUP_GRACE = 2.0
 STOP_WAIT = 5.0
 
 
@@ -63,8 +63,18 @@ STOP_WAIT = 5.0
 class Service:
     spec: ServiceSpec
     sockets: list[socket.socket]
-    children: dict[int, float] = field(default_factory=dict)  # pid -> start time
+    children: dict[int, int] = field(default_factory=dict)  # pid -> status pipe
     throttled_until: float = 0.0
+
+
+def _was_ready(status_fd: int) -> bool:
+    """Did the child report a successful start-up?  Closes the pipe."""
+    try:
+        return os.read(status_fd, 1) == b"R"
+    except OSError:
+        return False
+    finally:
+        os.close(status_fd)
 
 
 class Master:
@@ -108,13 +118,21 @@ class Master:
 
     def spawn(self, service: Service) -> None:
         fds = [s.fileno() for s in service.sockets]
+        status_r, status_w = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(status_r, False)
         env = dict(os.environ, PYFIX_LISTEN_FDS=",".join(map(str, fds)),
-                   MAIL_CONFIG=self.confdir)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pyfix.master.child", self.confdir, service.spec.key],
-            pass_fds=fds, env=env, stdin=subprocess.DEVNULL,
-        )
-        service.children[proc.pid] = time.monotonic()
+                   PYFIX_STATUS_FD=str(status_w), MAIL_CONFIG=self.confdir)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pyfix.master.child", self.confdir, service.spec.key],
+                pass_fds=(*fds, status_w), env=env, stdin=subprocess.DEVNULL,
+            )
+        except OSError:
+            os.close(status_r)
+            raise
+        finally:
+            os.close(status_w)
+        service.children[proc.pid] = status_r
 
     def fill(self, service: Service) -> None:
         if self.stopping or time.monotonic() < service.throttled_until:
@@ -133,20 +151,21 @@ class Master:
             if self.retired.pop(pid, None) is not None:
                 continue
             for service in self.services.values():
-                started = service.children.pop(pid, None)
-                if started is None:
+                status_fd = service.children.pop(pid, None)
+                if status_fd is None:
                     continue
+                ready = _was_ready(status_fd)
                 if not self.stopping:
-                    self.child_died(service, pid, status, started)
+                    self.child_died(service, pid, status, ready)
                 break
 
-    def child_died(self, service: Service, pid: int, status: int, started: float) -> None:
+    def child_died(self, service: Service, pid: int, status: int, ready: bool) -> None:
         path = f"pyfix/{service.spec.command}"
         if os.WIFSIGNALED(status):
             self.log.warn(f"process {path} pid {pid} killed by signal {os.WTERMSIG(status)}")
         elif os.WEXITSTATUS(status) != 0:
             self.log.warn(f"process {path} pid {pid} exit status {os.WEXITSTATUS(status)}")
-        if time.monotonic() - started < STARTUP_GRACE and status != 0:
+        if not ready and status != 0:
             self.log.warn(f"{path}: bad command startup -- throttling")
             service.throttled_until = time.monotonic() + self.config.get_time(
                 "service_throttle_time")
@@ -165,8 +184,9 @@ class Master:
                 for sock in old.sockets:
                     sock.close()
         for key, old in self.services.items():
-            for pid in old.children:
+            for pid, status_fd in old.children.items():
                 self.retired[pid] = key
+                _was_ready(status_fd)  # closes it
                 self.signal_child(pid, signal.SIGHUP)
         for service in services.values():
             service.children = {}
@@ -212,13 +232,17 @@ class Master:
             except ChildProcessError:
                 self.retired.clear()
                 for service in self.services.values():
+                    for status_fd in service.children.values():
+                        _was_ready(status_fd)
                     service.children.clear()
                 return
             if pid == 0:
                 return
             self.retired.pop(pid, None)
             for service in self.services.values():
-                service.children.pop(pid, None)
+                pipe = service.children.pop(pid, None)
+                if pipe is not None:
+                    _was_ready(pipe)
 
     # --- main loop ------------------------------------------------------------
 

@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import pwd
 import signal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pyfix.config.store import Config, ExpansionError
 from pyfix.master.runtime import preload
@@ -69,15 +68,21 @@ def wakeup_interval(config: Config) -> float:
     return float(config.get_time("queue_run_delay"))
 
 
-def cleanup_for(config: Config, log: MailLog) -> CleanupServiceAPI:
-    factory = importlib.import_module("pyfix.cleanup").CleanupService
-    name = config.get("cleanup_service_name")
+def cleanup_for(config: Config) -> CleanupServiceAPI:
+    """cleanup as smtpd uses it: cleanup_service_name's view, logging as
+    "postfix/cleanup", with trivial-rewrite in rewrite_service_name's view."""
+    from pyfix.cleanup.service import CleanupService
+    from pyfix.cleanup.settings import cleanup_config
+    from pyfix.rewrite.rewrite import Rewriter
+
+    view = cleanup_config(config)
     try:
-        view = config.for_service(name, "unix")
+        rewrite_view = view.for_service(view.get("rewrite_service_name"), "unix")
     except KeyError:
-        view = config
-    service: CleanupServiceAPI = factory(view, log)
-    return service
+        rewrite_view = view
+    service = CleanupService.for_client(config, rewrite=Rewriter(rewrite_view).rewrite_addr)
+    service.log.prepare()  # open the log file before dropping root
+    return cast(CleanupServiceAPI, service)  # its stream has more than pickup uses
 
 
 def run_scan(layout: QueueLayout, cleanup: CleanupServiceAPI, settings: PickupSettings,
@@ -124,7 +129,7 @@ def serve(ctx: ServiceContext) -> None:
         settings = make_settings(config)
         layout = QueueLayout.from_config(config)
         interval = wakeup_interval(config)
-        cleanup = cleanup_for(config, ctx.log)
+        cleanup = cleanup_for(config)
     except (ExpansionError, ValueError) as exc:
         ctx.log.fatal(str(exc))
         raise SystemExit(1) from None

@@ -178,6 +178,10 @@ class Qmgr:
                 continue
             groups.setdefault((route.transport, route.queue_name, route.nexthop), []).append(
                 (rcpt, route.address))
+        # One count for the loop itself: a job that scheduler.add() settles at
+        # once (dead destination) must not finish the message while more
+        # jobs are still being added.
+        msg.pending_jobs += 1
         for (transport, queue_name, nexthop), members in groups.items():
             limit = self.settings_for(transport).recipient_limit or len(members)
             for start in range(0, len(members), limit):
@@ -187,6 +191,7 @@ class Qmgr:
                 msg.in_core += len(batch)
                 self.in_core += len(batch)
                 self.scheduler.add(transport, queue_name, job)
+        msg.pending_jobs -= 1
         if msg.pending_jobs == 0:
             self.finish(msg)
 

@@ -81,6 +81,9 @@ async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
     await stop.wait()
     for server in servers:
         server.close()
+    # Connections accepted just before the close get their session task on a
+    # later loop iteration: let them start, so that a reload drops none.
+    await asyncio.sleep(0.2)
     if sessions:
         await asyncio.wait(set(sessions), timeout=smtpd.timeout)
 

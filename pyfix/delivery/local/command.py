@@ -31,8 +31,13 @@ DESCRIPTION
 
     The result follows sysexits.h as Postfix reads it:
     exit 0                  PIPE_OK
+    cannot be executed      as Postfix's child, which exits with
+                            EX_TEMPFAIL after writing "local: fatal:
+                            execvp CMD: ERROR" to the command output:
+                            PIPE_DEFER, 4.3.0 "temporary failure.
+                            Command output: local: fatal: ..."
     time limit              PIPE_BOUNCE, 5.3.0 "Command time limit
-                            exceeded: "CMD""
+                            exceeded: "CMD"" (with the output so far)
     killed by a signal      PIPE_DEFER, 4.3.0 "Command died with signal
                             N: "CMD""
     output starting with an RFC 3463 status ("4.2.2 text")
@@ -49,7 +54,10 @@ DESCRIPTION
 
 DIAGNOSTICS
     A working directory that cannot be entered defers the delivery
-    (4.3.0) with a warning; a damaged queue file gives PIPE_CORRUPT.
+    (4.3.0 "temporary failure"); CommandResult.fatal then holds the
+    "cannot change directory" text that Postfix's child logs as fatal
+    (before its errors reach the command output).  A damaged queue
+    file gives PIPE_CORRUPT.
 """
 
 from __future__ import annotations
@@ -69,6 +77,7 @@ PIPE_OK: Final = 0
 PIPE_DEFER: Final = 1
 PIPE_BOUNCE: Final = 2
 PIPE_CORRUPT: Final = 3
+EX_TEMPFAIL: Final = 75
 
 DEFAULT_PATH: Final = "/usr/bin:/bin"
 OUTPUT_LIMIT: Final = 4096
@@ -107,6 +116,7 @@ class CommandSpec:
     shell: str = ""
     cwd: str = "/"
     time_limit: float = 1000.0
+    procname: str = "local"  # in the child's "fatal:" messages
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,7 @@ class CommandResult:
     status: int
     dsn: str = "2.0.0"
     reason: str = ""
+    fatal: str = ""  # what Postfix's child would log as "fatal:" before it exits
 
 
 def printable_output(data: bytes) -> str:
@@ -159,14 +170,32 @@ async def _spawn(argv: list[str], spec: CommandSpec) -> asyncio.subprocess.Proce
         extra_groups=extra_groups)
 
 
+class _ExecFailed(Exception):
+    """The child could not run the command: Postfix's child logs "fatal:"
+    and exits with EX_TEMPFAIL."""
+
+    def __init__(self, message: str, captured: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.captured = captured  # written to the command output, or only logged
+
+
 async def _start(spec: CommandSpec) -> asyncio.subprocess.Process:
     argv, direct = command_argv(spec.command, spec.shell)
     try:
-        return await _spawn(argv, spec)
-    except FileNotFoundError:
-        if not direct or "/" in argv[0] or not os.path.isdir(spec.cwd):
-            raise
-    return await _spawn(["/bin/sh", "-c", spec.command], spec)
+        try:
+            return await _spawn(argv, spec)
+        except FileNotFoundError:
+            if not direct or "/" in argv[0] or not os.path.isdir(spec.cwd):
+                raise
+        return await _spawn(["/bin/sh", "-c", spec.command], spec)
+    except OSError as exc:
+        if exc.filename == spec.cwd:
+            # Postfix's child dies before its errors go to the command output.
+            raise _ExecFailed(f'cannot change directory to "{spec.cwd}" for uid={spec.uid} '
+                              f"gid={spec.gid}: {exc.strerror}", False) from None
+        what = "pipe_command: execvp" if spec.shell else "execvp"
+        raise _ExecFailed(f"{what} {argv[0]}: {exc.strerror}", True) from None
 
 
 async def _feed(proc: asyncio.subprocess.Process, header: bytes, lines: Iterable[bytes],
@@ -196,14 +225,13 @@ async def _feed(proc: asyncio.subprocess.Process, header: bytes, lines: Iterable
     return True
 
 
-async def _read_output(proc: asyncio.subprocess.Process) -> bytes:
+async def _read_output(proc: asyncio.subprocess.Process, kept: bytearray) -> None:
     stdout = proc.stdout
     assert stdout is not None
-    kept = bytearray()
     while True:
         data = await stdout.read(65536)
         if not data:
-            return bytes(kept)
+            return
         if len(kept) < OUTPUT_LIMIT:
             kept += data[:OUTPUT_LIMIT - len(kept)]
 
@@ -219,16 +247,12 @@ async def run_command(spec: CommandSpec, header: bytes, lines: Iterable[bytes],
                       eol: bytes = b"\n") -> CommandResult:
     try:
         proc = await _start(spec)
-    except NotADirectoryError as exc:
-        return CommandResult(PIPE_DEFER, "4.3.0", f"cannot change directory to "
-                             f"\"{spec.cwd}\": {exc.strerror}")
-    except OSError as exc:
-        if exc.filename == spec.cwd and not os.path.isdir(spec.cwd):
-            return CommandResult(PIPE_DEFER, "4.3.0", f"cannot change directory to "
-                                 f"\"{spec.cwd}\": {exc.strerror}")
-        # Postfix's child dies with status 1 when execvp() fails.
-        return _exit_status(spec.command, 1, b"")
-    reader = asyncio.ensure_future(_read_output(proc))
+    except _ExecFailed as exc:
+        output = f"{spec.procname}: fatal: {exc.message}\n".encode() if exc.captured else b""
+        result = _exit_status(spec.command, EX_TEMPFAIL, output)
+        return CommandResult(result.status, result.dsn, result.reason, exc.message)
+    kept = bytearray()
+    reader = asyncio.ensure_future(_read_output(proc, kept))
     timed_out = False
     fed = True
     try:
@@ -236,14 +260,14 @@ async def run_command(spec: CommandSpec, header: bytes, lines: Iterable[bytes],
             fed = await _feed(proc, header, lines, eol)
             if not fed:
                 _kill(proc)
-            output = await reader
+            await reader
             await proc.wait()
     except TimeoutError:
         timed_out = True
         _kill(proc)
         reader.cancel()
         await proc.wait()
-        output = b""
+    output = bytes(kept)  # on time-out, what the command wrote until then
     if not fed:
         return CommandResult(PIPE_CORRUPT, "4.3.0", "bad record type in message content")
     text = printable_output(output)

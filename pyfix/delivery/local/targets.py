@@ -294,6 +294,8 @@ class TargetSteps(EngineBase):
                            settings.command_time_limit)
         result = await run_command(spec, envelope_headers(self.copy_attrs(attr), flags),
                                    job.lines())
+        if result.fatal:
+            self.log.fatal(result.fatal)  # Postfix's child logs this before it exits
         if result.status == PIPE_OK:
             return run.sent(attr, Dsn.sent(f"delivered to command: {command}"))
         if result.status == PIPE_CORRUPT:

@@ -44,6 +44,7 @@ from pyfix.delivery.dsn import DSN_NOTIFY_SUCCESS, Dsn
 from pyfix.delivery.request import RequestRecipient
 from pyfix.delivery.smtp.nexthop import LookupFailure, Target, parse_destination
 from pyfix.delivery.smtp.session import ConnectFailure, Session, SessionError, open_session
+from pyfix.queue.errors import QueueFileCorrupt
 from pyfix.smtp.client import Ehlo, Helo, Lhlo, Response, Rset
 from pyfix.smtp.client_reply import ServerFeatures, ServerReply, parse_ehlo
 from pyfix.smtp.client_xfer import Transaction, mail_params, rcpt_params
@@ -206,7 +207,17 @@ class SmtpDelivery:
         reported: set[int] = set()
         while not xfer.finished:
             if xfer.need_content:
-                await session.send_content(self._content())
+                try:
+                    content = self._content()
+                except QueueFileCorrupt:
+                    # Never end a damaged message with ".": drop the session.
+                    self.delivery.log.warn(f"{request.queue_id}: bad record type: -1 "
+                                           "in message content")
+                    session.cacheable = False
+                    session.broken = True
+                    self.bulk_fail("5.3.0", "unreadable mail queue entry", throttle=False)
+                    return
+                await session.send_content(content)
                 await session.send([xfer.end_of_data()])
             response = await session.response()
             await session.send(xfer.on_response(response))
