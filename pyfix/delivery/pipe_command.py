@@ -66,6 +66,7 @@ from typing import Final
 
 from pyfix.delivery.dsn import Dsn
 from pyfix.delivery.error import dsn_split, dsn_valid
+from pyfix.delivery.sysexits import EX_TEMPFAIL, SYS_EXITS, printable_output
 from pyfix.queue.errors import QueueFileCorrupt
 
 OK: Final = "ok"
@@ -75,25 +76,7 @@ CORRUPT: Final = "corrupt"
 
 DEFAULT_PATH: Final = "/usr/bin:/bin"
 OUTPUT_LIMIT: Final = 4096
-EX_TEMPFAIL: Final = 75
 
-SYS_EXITS: Final = {
-    64: ("5.3.0", "command line usage error"),
-    65: ("5.6.0", "data format error"),
-    66: ("5.3.0", "cannot open input"),
-    67: ("5.1.1", "user unknown"),
-    68: ("5.1.2", "host name unknown"),
-    69: ("5.3.0", "service unavailable"),
-    70: ("5.3.0", "internal software error"),
-    71: ("4.3.0", "system resource problem"),
-    72: ("5.3.0", "critical OS file missing"),
-    73: ("5.2.0", "can't create user output file"),
-    74: ("5.3.0", "input/output error"),
-    75: ("4.3.0", "temporary failure"),
-    76: ("5.5.0", "remote error in protocol"),
-    77: ("5.7.0", "permission denied"),
-    78: ("5.3.5", "local configuration error"),
-}
 
 
 @dataclass(frozen=True)
@@ -125,12 +108,6 @@ def build_environment(export: Iterable[str]) -> dict[str, str]:
             env[name] = os.environ[name]
     env["PATH"] = DEFAULT_PATH
     return env
-
-
-def printable_output(data: bytes) -> str:
-    text = data.decode("utf-8", "replace").replace("\ufffd", "_")
-    text = text.replace("\t", " ").replace("\n", " ")
-    return "".join("_" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
 
 
 def _child_setup(run: CommandRun) -> Callable[[], None]:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.delivery.local.harness import LocalUsers, needs_root
-from tests.instance import Instance
+from tests.instance import Instance, wait_for
 from tests.seed.topology import SEED_MASTER_CF, dedupe_main_cf, smtp_send
 
 Make = Callable[..., Instance]
@@ -135,7 +135,7 @@ def test_s18_alias_pipes_to_a_command(pyfix_instance: Make) -> None:
     assert "\nReturn-Path: <okada@mail.seed.example>\n" in recorded
     assert "\nSubject: S18 pipe\n" in recorded and recorded.endswith("\nbody line\n")
     # The two deferred recipients stay in the queue; the bounces reach the sender.
-    assert inst.queue_files("deferred"), inst.maillog()
+    assert wait_for(lambda: bool(inst.queue_files("deferred"))), inst.maillog()
     log = inst.wait_log(f"{qid}: sender non-delivery notification")
     notice = " ".join((out / "okada.mbox").read_text().split())
     assert "Subject: Undelivered Mail Returned to Sender" in notice

@@ -71,13 +71,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
+from pyfix.delivery.sysexits import EX_TEMPFAIL, SYS_EXITS, printable_output
 from pyfix.queue.errors import QueueFileCorrupt
 
 PIPE_OK: Final = 0
 PIPE_DEFER: Final = 1
 PIPE_BOUNCE: Final = 2
 PIPE_CORRUPT: Final = 3
-EX_TEMPFAIL: Final = 75
 
 DEFAULT_PATH: Final = "/usr/bin:/bin"
 OUTPUT_LIMIT: Final = 4096
@@ -86,24 +86,6 @@ _DIRECT_OK = frozenset("1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyz"
 _DSN = re.compile(r"[ \t\r\n\v\f]*([245]\.\d{1,3}\.\d{1,3})(?=[ \t\r\n\v\f]|$)"
                   r"[ \t\r\n\v\f]*(.*)\Z", re.S)
 
-# sysexits.h: code -> (DSN status, text)
-SYS_EXITS: Final = {
-    64: ("5.3.0", "command line usage error"),
-    65: ("5.6.0", "data format error"),
-    66: ("5.3.0", "cannot open input"),
-    67: ("5.1.1", "user unknown"),
-    68: ("5.1.2", "host name unknown"),
-    69: ("5.3.0", "service unavailable"),
-    70: ("5.3.0", "internal software error"),
-    71: ("4.3.0", "system resource problem"),
-    72: ("5.3.0", "critical OS file missing"),
-    73: ("5.2.0", "can't create user output file"),
-    74: ("5.3.0", "input/output error"),
-    75: ("4.3.0", "temporary failure"),
-    76: ("5.5.0", "remote error in protocol"),
-    77: ("5.7.0", "permission denied"),
-    78: ("5.3.5", "local configuration error"),
-}
 
 
 @dataclass(frozen=True)
@@ -125,11 +107,6 @@ class CommandResult:
     dsn: str = "2.0.0"
     reason: str = ""
     fatal: str = ""  # what Postfix's child would log as "fatal:" before it exits
-
-
-def printable_output(data: bytes) -> str:
-    text = data.decode("utf-8", "replace").replace("\t", " ").replace("\n", " ")
-    return "".join(ch if ch.isprintable() and ch != "\ufffd" else "_" for ch in text)
 
 
 def command_argv(command: str, shell: str) -> tuple[list[str], bool]:
