@@ -37,12 +37,16 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 SPACE_TAB_CR_LF = frozenset(" \t\r\n")
 OPERATORS = frozenset('|%!()<>@,;:\\".[]')
 WORD_TYPES = frozenset({"atom", "qstring", "domlit"})
 NEEDS_QUOTES = OPERATORS | {" "}
+# A run of atom characters, and a character that makes a word need quotes.
+_ATOM_RUN = re.compile(r'[^ \t\r\n|%!()<>@,;:\\".\[\]]+')
+_NEEDS_QUOTES = re.compile(r'[ |%!()<>@,;:\\".\[\]\x00-\x1f\x7f]')
 
 
 @dataclass
@@ -116,8 +120,12 @@ def scan(text: str) -> list[Tok]:
         elif ch != "\\" and ch in OPERATORS:
             tokens.append(Tok(ch))
         else:
-            value, pos = _collect(text, pos - 1, None)
-            needs_quotes = any(c in NEEDS_QUOTES or ord(c) < 32 or ord(c) == 127 for c in value)
+            run = _ATOM_RUN.match(text, pos - 1)
+            if run is not None and (run.end() >= end or text[run.end()] != "\\"):
+                value, pos = run.group(), run.end()  # the common case, no escapes
+            else:
+                value, pos = _collect(text, pos - 1, None)
+            needs_quotes = _NEEDS_QUOTES.search(value) is not None
             tokens.append(Tok("qstring" if needs_quotes else "atom", value))
     return tokens
 
