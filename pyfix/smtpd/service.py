@@ -36,6 +36,7 @@ from pyfix.config.store import Config, ExpansionError
 from pyfix.config.types import ConfigValueError
 from pyfix.master.runtime import event_loop, preload
 from pyfix.smtp.settings import ServerSettings, SettingsError
+from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
 from pyfix.smtpd.session import SmtpdContext, serve_connection
 
@@ -99,6 +100,7 @@ def serve(ctx: ServiceContext) -> None:
             log=ctx.log,
             timeout=float(config.get_time("smtpd_timeout")),
             peername_lookup=config.get_bool("smtpd_peername_lookup"),
+            etrn=EtrnHandler(config, ctx.log.warn),
         )
     except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
         ctx.log.fatal(str(exc))

@@ -41,6 +41,7 @@ from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer
 from pyfix.smtp.session import ClientInfo
 from pyfix.smtp.settings import ServerSettings
+from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.received import received_header
 from pyfix.smtpd.relay import RelayPolicy
 
@@ -67,6 +68,7 @@ class SmtpdContext:
     cleanup: CleanupService
     log: MailLog
     timeout: float
+    etrn: EtrnHandler
     peername_lookup: bool = True
 
 
@@ -127,6 +129,8 @@ class Connection:
             return self.data()
         if isinstance(request, ev.EndOfData):
             return await self.end_of_data()
+        if isinstance(request, ev.Etrn):
+            return self.ctx.etrn.handle(request.domain, self.client.namaddr) or ev.Accept()
         return ev.Accept()
 
     async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:

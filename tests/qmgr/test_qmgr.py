@@ -159,3 +159,20 @@ def test_per_recipient_queues_for_recipient_limit_one(pyfix_instance: Make,
     qid = send(inst, ["a@example.net", "b@example.net", "c@example.net"])
     log = inst.wait_log(f"{qid}: removed")
     assert log.count(f"{qid}: to=<") == 3
+
+
+def test_etrn_retries_deferred_mail_for_fast_flush_domains(pyfix_instance: Make) -> None:
+    inst = pyfix_instance("minimal_backoff_time = 1000s\nmaximal_backoff_time = 1000s\n"
+                          "relay_domains = example.net\n"
+                          "transport_maps = inline:{ example.net=discard }\n"
+                          "defer_transports = discard\n", SMTPD_QMGR + AGENTS)
+    qid = send(inst, ["x@example.net"])
+    inst.wait_log("status=deferred (deferred transport)")
+    assert wait_for(lambda: len(inst.queue_files("deferred")) == 1)
+    with inst.smtp() as client:
+        client.ehlo("client.example")
+        assert client.docmd("ETRN", "other.example") == (
+            459, b"<other.example>: service unavailable")
+        assert client.docmd("ETRN", "example.net") == (250, b"Queuing started")
+    log = inst.wait_log(f"{qid}: removed")
+    assert "warning: reject: ETRN other.example... from localhost[127.0.0.1]" in log
