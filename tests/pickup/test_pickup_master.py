@@ -49,7 +49,7 @@ def test_sendmail_through_pickup(pyfix_instance: Callable[..., Instance]) -> Non
         lines = list(qf.iter_lines())
     assert b"To: okada@example.com" in lines
     assert lines[-2:] == [b"first line", b"..second"]  # sendmail input is not dot-stuffed
-    assert not inst.queue_files("maildrop")
+    assert wait_for(lambda: not inst.queue_files("maildrop"))  # removed after the commit
     listing = inst.command("postqueue", "-p")
     assert listing.returncode == 0, listing.stderr
     assert re.search(rf"^{queue_id} +\d+ .{{20}} {user}@example.com$", listing.stdout, re.M)

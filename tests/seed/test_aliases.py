@@ -137,7 +137,9 @@ def test_s18_alias_pipes_to_a_command(pyfix_instance: Make) -> None:
     # The two deferred recipients stay in the queue; the bounces reach the sender.
     assert wait_for(lambda: bool(inst.queue_files("deferred"))), inst.maillog()
     log = inst.wait_log(f"{qid}: sender non-delivery notification")
-    notice = " ".join((out / "okada.mbox").read_text().split())
+    mbox = out / "okada.mbox"
+    assert wait_for(lambda: mbox.exists() and "Undelivered Mail" in mbox.read_text()), log
+    notice = " ".join(mbox.read_text().split())
     assert "Subject: Undelivered Mail Returned to Sender" in notice
     assert ("<nouser@mail.seed.example>: user unknown. Command output: no such person "
             "<slow@mail.seed.example>: Command time limit exceeded:") in notice
