@@ -11,108 +11,36 @@ import shutil
 import smtplib
 import socket
 import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def postfix(confdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
-    return subprocess.run([sys.executable, "-m", "pyfix.cli.postfix", "-c", str(confdir), *args],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=60,
-                          check=False)
-
-
-class Instance:
-    def __init__(self, root: Path, main_cf: str) -> None:
-        self.root = root
-        self.port = free_port()
-        self.etc = root / "etc"
-        self.etc.mkdir(parents=True)
-        (root / "data").mkdir()
-        os.chmod(root, 0o755)
-        (self.etc / "main.cf").write_text(
-            "compatibility_level = 3.7\n"
-            f"queue_directory = {root}/spool\n"
-            f"data_directory = {root}/data\n"
-            f"maillog_file = {root}/maillog\n"
-            "myhostname = mail.example.com\n"
-            "smtpd_banner = $myhostname ESMTP $mail_name\n"
-            "alias_maps =\n"
-            "local_recipient_maps =\n" + main_cf
-        )
-        (self.etc / "master.cf").write_text(
-            f"127.0.0.1:{self.port} inet n - n - - smtpd\n")
-
-    def start(self) -> None:
-        result = postfix(self.etc, "start")
-        assert result.returncode == 0, result.stderr
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("smtpd did not start:\n" + self.maillog())
-
-    def stop(self) -> None:
-        postfix(self.etc, "stop")
-
-    def maillog(self) -> str:
-        path = self.root / "maillog"
-        return path.read_text() if path.exists() else ""
-
-    def incoming(self) -> list[Path]:
-        return sorted(p for p in (self.root / "spool" / "incoming").rglob("*") if p.is_file())
-
-    def smtp(self) -> smtplib.SMTP:
-        return smtplib.SMTP("127.0.0.1", self.port, timeout=30)
+from tests.instance import Instance
 
 
 @pytest.fixture
-def make_instance() -> Iterator[object]:
-    # Not under pytest's tmp_path: that is mode 0700, and when the tests run
-    # as root the services run as mail_owner, which must reach the queue.
-    base = Path(tempfile.mkdtemp(prefix="pyfix-smtpd-"))
-    os.chmod(base, 0o755)
-    made: list[Instance] = []
+def make_instance(pyfix_instance: Callable[..., Instance]) -> Callable[..., Instance]:
+    """A pyfix with only smtpd in master.cf: accepted mail stays in incoming."""
+    return lambda main_cf="": pyfix_instance(main_cf, "")
 
-    def make(main_cf: str = "") -> Instance:
-        inst = Instance(base / f"i{len(made)}", main_cf)
-        made.append(inst)
-        inst.start()
-        return inst
 
-    yield make
-    for inst in made:
-        inst.stop()
-    shutil.rmtree(base, ignore_errors=True)
+def incoming(inst: Instance) -> list[Path]:
+    return inst.queue_files("incoming")
 
 
 MESSAGE = b"Subject: test\r\nFrom: a@b.example\r\nMessage-ID: <m1@b.example>\r\n\r\nhello\r\n"
 
 
-def test_accept_into_incoming_queue(make_instance: object) -> None:
-    inst = make_instance("mydestination = $myhostname, localhost\n")  # type: ignore[operator]
+def test_accept_into_incoming_queue(make_instance: Callable[..., Instance]) -> None:
+    inst = make_instance("mydestination = $myhostname, localhost\n")
     with inst.smtp() as client:
         assert client.ehlo("client.example")[0] == 250
         assert b"PIPELINING" in client.ehlo_resp and b"CHUNKING" in client.ehlo_resp
         refused = client.sendmail("a@b.example", ["user@mail.example.com"], MESSAGE)
         assert refused == {}
-    files = inst.incoming()
+    files = incoming(inst)
     assert len(files) == 1
     queue_id = files[0].name
     assert files[0].stat().st_mode & 0o777 == 0o700  # complete
@@ -130,14 +58,14 @@ def test_accept_into_incoming_queue(make_instance: object) -> None:
         assert "hello" in out
 
 
-def test_banner_s9(make_instance: object) -> None:
-    inst = make_instance()  # type: ignore[operator]
+def test_banner_s9(make_instance: Callable[..., Instance]) -> None:
+    inst = make_instance()
     with socket.create_connection(("127.0.0.1", inst.port), timeout=10) as sock:
         assert sock.recv(1024) == b"220 mail.example.com ESMTP Postfix\r\n"
 
 
-def test_relay_denied_for_outsiders_s10(make_instance: object) -> None:
-    inst = make_instance(  # type: ignore[operator]
+def test_relay_denied_for_outsiders_s10(make_instance: Callable[..., Instance]) -> None:
+    inst = make_instance(
         "mynetworks = 192.0.2.0/24\nmydestination = $myhostname, [127.0.0.1]\n")
     with inst.smtp() as client:
         client.ehlo("client.example")
@@ -152,8 +80,8 @@ def test_relay_denied_for_outsiders_s10(make_instance: object) -> None:
     assert "NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 454 4.7.1 <victim@elsewhere.example>: Relay access denied" in inst.maillog()
 
 
-def test_unknown_local_recipient_s12(make_instance: object) -> None:
-    inst = make_instance(  # type: ignore[operator]
+def test_unknown_local_recipient_s12(make_instance: Callable[..., Instance]) -> None:
+    inst = make_instance(
         "local_recipient_maps = inline:{{ known = x }}\nunknown_local_recipient_reject_code = 550\n")
     with inst.smtp() as client:
         client.ehlo("client.example")
@@ -165,8 +93,8 @@ def test_unknown_local_recipient_s12(make_instance: object) -> None:
         assert client.rcpt("known@mail.example.com")[0] == 250
 
 
-def test_oversized_message_s11(make_instance: object) -> None:
-    inst = make_instance("message_size_limit = 2000\n")  # type: ignore[operator]
+def test_oversized_message_s11(make_instance: Callable[..., Instance]) -> None:
+    inst = make_instance("message_size_limit = 2000\n")
     with inst.smtp() as client:
         client.ehlo("client.example")
         code, text = client.mail("a@b.example", ["SIZE=5000"])
@@ -178,31 +106,31 @@ def test_oversized_message_s11(make_instance: object) -> None:
         # Postfix 3.7 answers this with cleanup's file size limit text; the
         # core's reply is checked against recorded Postfix dialogues.
         assert (code, text[:5]) == (552, b"5.3.4")
-    assert inst.incoming() == []
+    assert incoming(inst) == []
     assert "queue file size limit exceeded" in inst.maillog()
 
 
 @pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks (Debian package swaks) not installed")
-def test_swaks_pipelined(make_instance: object) -> None:
-    inst = make_instance()  # type: ignore[operator]
+def test_swaks_pipelined(make_instance: Callable[..., Instance]) -> None:
+    inst = make_instance()
     result = subprocess.run(
         ["swaks", "--server", f"127.0.0.1:{inst.port}", "--pipeline", "--from", "a@b.example",
          "--to", "user@mail.example.com", "--body", "pipelined"],
         capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "250 2.0.0 Ok: queued as" in result.stdout
-    assert len(inst.incoming()) == 1
+    assert len(incoming(inst)) == 1
 
 
-def test_reload_keeps_sessions_and_applies_new_settings(make_instance: object) -> None:
-    inst = make_instance()  # type: ignore[operator]
+def test_reload_keeps_sessions_and_applies_new_settings(make_instance: Callable[..., Instance]) -> None:
+    inst = make_instance()
     with inst.smtp() as client:
         client.ehlo("client.example")
         assert client.mail("a@b.example")[0] == 250
         assert client.rcpt("user@mail.example.com")[0] == 250
         with open(inst.etc / "main.cf", "a") as fh:
             fh.write("smtpd_banner = $myhostname ESMTP reloaded\n")
-        assert postfix(inst.etc, "reload").returncode == 0
+        assert inst.postfix("reload").returncode == 0
         deadline = time.monotonic() + 10
         while "reload -- version" not in inst.maillog() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -217,7 +145,7 @@ def test_reload_keeps_sessions_and_applies_new_settings(make_instance: object) -
             break
         time.sleep(0.1)
     assert banner == b"220 mail.example.com ESMTP reloaded\r\n"
-    assert len(inst.incoming()) == 1
+    assert len(incoming(inst)) == 1
 
 
 def _pids_of(confdir: Path) -> list[int]:
@@ -234,12 +162,12 @@ def _pids_of(confdir: Path) -> list[int]:
     return found
 
 
-def test_kill_9_loses_no_accepted_mail(make_instance: object) -> None:
+def test_kill_9_loses_no_accepted_mail(make_instance: Callable[..., Instance]) -> None:
     """kill -9 of every pyfix process while a client sends: each 250 stays queued once."""
     import signal
     import threading
 
-    inst = make_instance()  # type: ignore[operator]
+    inst = make_instance()
     accepted: list[str] = []
     stop = threading.Event()
 
@@ -270,7 +198,7 @@ def test_kill_9_loses_no_accepted_mail(make_instance: object) -> None:
     stop.set()
     thread.join(timeout=30)
     assert len(accepted) >= 20
-    files = {p.name: p for p in inst.incoming()}
+    files = {p.name: p for p in incoming(inst)}
     for queue_id in accepted:
         assert queue_id in files, f"{queue_id} got 250 but is not in the queue"
         path = files[queue_id]
