@@ -333,6 +333,11 @@ class QueueFileWriter:
     def put_text(self, line: bytes, rec_type: int = REC_TYPE_NORM) -> None:
         """One content line (without its newline), split at line_limit."""
         limit = self.line_limit
+        size = len(line)
+        if size < 128 and size <= limit and self.segment == CONTENT:
+            # The common case: one record with a one-byte length.
+            self._write(bytes((rec_type, size)) + line)
+            return
         while len(line) > limit:
             self.put(REC_TYPE_CONT, line[:limit])
             line = line[limit:]
