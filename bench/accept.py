@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import cpu
+
 REPO = Path(__file__).resolve().parent.parent
 POSTFIX_MASTER = "/usr/lib/postfix/sbin/master"
 
@@ -140,7 +142,9 @@ def main() -> None:
         port = free_port()
         etc = start_pyfix(top / "pyfix", port)
         try:
+            before = cpu.snapshot(etc)
             elapsed = load(port, args.s, args.m, args.l)
+            cpu.report(before, cpu.snapshot(etc), args.m)
         finally:
             stop_pyfix(etc)
         queued = count_files(top / "pyfix/spool/incoming")

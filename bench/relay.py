@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cpu
 from accept import (
     POSTFIX_MASTER,
     free_port,
@@ -78,7 +79,9 @@ def main() -> None:
         port = free_port()
         etc = start_pyfix(top / "pyfix", port, RELAY.format(sink=sink_port), PYFIX_SERVICES)
         try:
+            before = cpu.snapshot(etc)
             elapsed = relay(port, sink, args.s, args.m, args.l)
+            cpu.report(before, cpu.snapshot(etc), args.m)
         finally:
             stop_pyfix(etc)
             sink.kill()
