@@ -29,35 +29,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyfix.delivery.agent import Delivery, serve_agent
-from pyfix.delivery.dsn import Dsn
-from pyfix.delivery.error import AgentConfigError, checked_dsn, command_arguments, dsn_split
+from pyfix.delivery.agent import serve_agent
+from pyfix.delivery.error import NexthopReasonAgent
 
 if TYPE_CHECKING:
-    from pyfix.config.store import Config
-    from pyfix.log.maillog import MailLog
     from pyfix.master.child import ServiceContext
 
 
-class DiscardAgent:
+class DiscardAgent(NexthopReasonAgent):
     """Report every recipient delivered, with the next hop as the reason."""
 
-    def __init__(self, config: Config, log: MailLog) -> None:
-        args = command_arguments(config.scope)
-        if args:
-            raise AgentConfigError(f"unexpected command-line argument: {args[0]}")
-        self.log = log
-
-    async def deliver(self, delivery: Delivery) -> str:
-        nexthop = delivery.request.nexthop
-        if not nexthop:
-            self.log.fatal("empty nexthop hostname")
-            delivery.defer_all(Dsn.defer("mail transport unavailable", "4.3.0"), "none")
-            return ""
-        status, text = dsn_split("2.0.0", nexthop)
-        for rcpt in delivery.pending():  # Postfix checks (and warns) per recipient
-            delivery.sent(rcpt, checked_dsn("sent", Dsn.sent(text, status), self.log), "none")
-        return ""
+    kind = "sent"
 
 
 def serve(ctx: ServiceContext) -> None:

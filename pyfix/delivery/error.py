@@ -2,7 +2,7 @@
     pyfix.delivery.error - the error(8) and retry delivery agents
 
 SUMMARY
-    serve(), ErrorAgent, dsn_valid(), dsn_split(), checked_dsn(),
+    serve(), ErrorAgent, NexthopReasonAgent, dsn_valid(), dsn_split(), checked_dsn(),
     command_arguments()
 
 DESCRIPTION
@@ -101,20 +101,16 @@ def command_arguments(entry: MasterEntry | None) -> list[str]:
     return args[index:]
 
 
-class ErrorAgent:
-    """Bounce (service "error") or defer (service "retry") every recipient."""
+class NexthopReasonAgent:
+    """An agent that reports every recipient with the next hop as the
+    reason: "sent" (discard), "bounce" (error) or "defer" (retry)."""
+
+    kind = "sent"
 
     def __init__(self, config: Config, log: MailLog) -> None:
         args = command_arguments(config.scope)
         if args:
             raise AgentConfigError(f"unexpected command-line argument: {args[0]}")
-        service = config.scope.service_name if config.scope is not None else "error"
-        if service == "error":
-            self.kind, self.default = "bounce", "5.0.0"
-        elif service == "retry":
-            self.kind, self.default = "defer", "4.0.0"
-        else:
-            raise AgentConfigError(f"bad error service name: {service}")
         self.log = log
 
     async def deliver(self, delivery: Delivery) -> str:
@@ -123,15 +119,27 @@ class ErrorAgent:
             self.log.fatal("empty nexthop hostname")
             delivery.defer_all(Dsn.defer("mail transport unavailable", "4.3.0"), "none")
             return ""
-        status, text = dsn_split(self.default, nexthop)
+        kind = self.kind
+        status, text = dsn_split(_CLASS[kind][1], nexthop)
+        report = {"sent": delivery.sent, "bounce": delivery.bounce, "defer": delivery.defer}[kind]
+        action = {"sent": "delivered", "bounce": "failed", "defer": "delayed"}[kind]
         for rcpt in delivery.pending():  # Postfix checks (and warns) per recipient
-            if self.kind == "bounce":
-                delivery.bounce(rcpt, checked_dsn("bounce", Dsn.bounce(text, status),
-                                                  self.log), "none")
-            else:
-                delivery.defer(rcpt, checked_dsn("defer", Dsn.defer(text, status), self.log),
-                               "none")
+            report(rcpt, checked_dsn(kind, Dsn(status, action, text), self.log), "none")
         return ""
+
+
+class ErrorAgent(NexthopReasonAgent):
+    """Bounce (service "error") or defer (service "retry") every recipient."""
+
+    def __init__(self, config: Config, log: MailLog) -> None:
+        super().__init__(config, log)
+        service = config.scope.service_name if config.scope is not None else "error"
+        if service == "error":
+            self.kind = "bounce"
+        elif service == "retry":
+            self.kind = "defer"
+        else:
+            raise AgentConfigError(f"bad error service name: {service}")
 
 
 def serve(ctx: ServiceContext) -> None:
