@@ -54,6 +54,8 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyfix.cleanup.checks import (
     CONTEXT_ANY,
     CONTEXT_BODY,
@@ -150,6 +152,21 @@ class MessageContent:
             self.body(REC_TYPE_NORM, b"")
         self.prev_type = rec_type
         self.body(rec_type, data)
+
+    def body_lines(self, records: Sequence[tuple[bytes, bool]]) -> bool:
+        """Many content records at once, when they can only be body lines
+        that no check looks at; False: the caller goes one at a time."""
+        state = self.state
+        settings = self.settings
+        if self.in_header or not state.out_ok:
+            return False
+        if state.flags & CLEANUP_FLAG_FILTER and (
+                settings.reject_chars or settings.strip_chars or self.checks.body is not None):
+            return False
+        self.body_offset += self.out.out_body(records, settings.replace_stray_cr_lf)
+        if records:
+            self.prev_type = REC_TYPE_CONT if records[-1][1] else REC_TYPE_NORM
+        return True
 
     def end(self) -> None:
         """The end of the content (before the extracted segment)."""

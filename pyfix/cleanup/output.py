@@ -38,6 +38,7 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from pyfix.cleanup.settings import CleanupSettings
 from pyfix.cleanup.state import SMTPUTF8_FLAG_HEADER, SMTPUTF8_FLAG_REQUESTED, CleanupState
@@ -83,6 +84,28 @@ class CleanupOutput:
             self.failed(QueueFileTooBig("file size limit"))
             return -1
         return offset
+
+    def out_body(self, records: Iterable[tuple[bytes, bool]], replace_cr_lf: bool) -> int:
+        """Many body lines at once (no body checks apply); return the bytes
+        of content they held, for the caller's body offset."""
+        if not self.state.out_ok:
+            return 0
+        lines: list[tuple[bytes, int]] = []
+        total = 0
+        for data, continued in records:
+            if replace_cr_lf and (b"\r" in data or b"\n" in data):
+                data = data.replace(b"\r", b" ").replace(b"\n", b" ")
+            total += len(data) + 1
+            lines.append((data, REC_TYPE_CONT if continued else REC_TYPE_NORM))
+        writer = self.writer
+        try:
+            writer.put_texts(lines)
+        except QueueWriteError as exc:
+            self.failed(exc)
+            return total
+        if 0 < self.size_limit < writer.tell():
+            self.failed(QueueFileTooBig("file size limit"))
+        return total
 
     def out_string(self, rec_type: int, text: str) -> int:
         return self.out(rec_type, text.encode("utf-8", "surrogateescape"))

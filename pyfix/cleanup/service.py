@@ -237,6 +237,15 @@ class CleanupStream:
             assert self.content is not None
             self.content.record(REC_TYPE_CONT if continued else REC_TYPE_NORM, data)
 
+    def write_lines(self, records: Sequence[tuple[bytes, bool]]) -> None:
+        """Several content records: (line, continued) pairs.  Body lines
+        that no check looks at are written in one go."""
+        content = self.content
+        if self.phase == CONTENT and content is not None and content.body_lines(records):
+            return
+        for data, continued in records:
+            self.write_line(data, continued)
+
     def end_content(self) -> None:
         if self.phase != CONTENT:
             raise ValueError(f"end of content in the {self.phase} phase")

@@ -61,6 +61,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Final
 
@@ -342,6 +343,26 @@ class QueueFileWriter:
             self.put(REC_TYPE_CONT, line[:limit])
             line = line[limit:]
         self.put(rec_type, line)
+
+    def put_texts(self, lines: Iterable[tuple[bytes, int]]) -> None:
+        """Many content lines (line, REC_TYPE_NORM or REC_TYPE_CONT) in one write."""
+        if self.segment != CONTENT:
+            for line, rec_type in lines:
+                self.put_text(line, rec_type)
+            return
+        limit = self.line_limit
+        parts: list[bytes] = []
+        for line, rec_type in lines:
+            size = len(line)
+            if size < 128 and size <= limit:
+                parts.append(bytes((rec_type, size)))
+                parts.append(line)
+                continue
+            while len(line) > limit:
+                parts.append(encode_record(REC_TYPE_CONT, line[:limit]))
+                line = line[limit:]
+            parts.append(encode_record(rec_type, line))
+        self._write(b"".join(parts))
 
     def start_extracted(self) -> int:
         return self.put(REC_TYPE_XTRA)

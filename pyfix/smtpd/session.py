@@ -202,8 +202,8 @@ class Connection:
     def content(self, event: ev.MessageData) -> None:
         if self.stream is None:
             return
-        for record in event.records:
-            self.stream.write_line(record.data, record.kind == ev.REC_CONT)
+        self.stream.write_lines([(record.data, record.kind == ev.REC_CONT)
+                                 for record in event.records])
 
     def abort(self) -> None:
         self.recipients = []
