@@ -58,13 +58,15 @@ def maildrop_files(etc: Path) -> list[Path]:
 
 
 def _normalize(recs: list[tuple[str, bytes]], case: str) -> list[tuple[str, bytes]]:
-    """Drop the time; the login name and GECOS name of the recorder (root)."""
+    """Drop the time and the GECOS full name (the recorder was root; a user
+    without one gets no full-name record, as with Postfix's sendmail); mask
+    the login name."""
     out = []
     for rec_type, data in recs:
         if rec_type == chr(REC_TYPE_TIME):
             continue
         if rec_type == chr(REC_TYPE_FULL) and case != "args":
-            data = b"<fullname>"
+            continue
         if rec_type == chr(REC_TYPE_FROM) and case == "username":
             data = b"<login>"
         out.append((rec_type, data))
