@@ -238,12 +238,16 @@ class CleanupStream:
             self.content.record(REC_TYPE_CONT if continued else REC_TYPE_NORM, data)
 
     def write_lines(self, records: Sequence[tuple[bytes, bool]]) -> None:
-        """Several content records: (line, continued) pairs.  Body lines
-        that no check looks at are written in one go."""
-        content = self.content
-        if self.phase == CONTENT and content is not None and content.body_lines(records):
-            return
-        for data, continued in records:
+        """Several content records: (line, continued) pairs.  Once the
+        headers are done, body lines that no check reads go in one batch."""
+        batch = True
+        for index, (data, continued) in enumerate(records):
+            content = self.content
+            if batch and self.phase == CONTENT and content is not None \
+                    and not content.in_header:
+                if content.body_lines(records[index:]):
+                    return
+                batch = False  # checks apply: one line at a time from here on
             self.write_line(data, continued)
 
     def end_content(self) -> None:
