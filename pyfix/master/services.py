@@ -14,7 +14,9 @@ DESCRIPTION
 
     A master.cf command that pyfix does not implement yet (tlsmgr,
     anvil, scache, ...) is reported once and not started, so that an
-    existing Postfix master.cf can be used unchanged.
+    existing Postfix master.cf can be used unchanged.  cleanup,
+    trivial-rewrite and bounce are libraries in pyfix (LIBRARIES): their
+    entries start nothing and are not reported.
 
     Parameters read: default_process_limit, and each service's own
     settings through its configuration view.
@@ -46,6 +48,10 @@ IMPLEMENTED: dict[str, str] = {
     "discard": "pyfix.delivery.discard",
     "showq": "pyfix.showq.service",
 }
+# master.cf commands that pyfix runs inside their callers (cleanup by smtpd
+# and pickup, trivial-rewrite by smtpd and qmgr, bounce by qmgr): nothing to
+# start, nothing to report.
+LIBRARIES: frozenset[str] = frozenset({"cleanup", "trivial-rewrite", "bounce"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ def service_specs(config: Config) -> tuple[list[ServiceSpec], list[MasterEntry]]
     skipped: list[MasterEntry] = []
     default_limit = config.get_int("default_process_limit")
     for entry in config.master:
+        if entry.process_name in LIBRARIES:
+            continue
         module = IMPLEMENTED.get(entry.process_name)
         if module is None or importlib.util.find_spec(module) is None:
             skipped.append(entry)

@@ -111,3 +111,20 @@ def test_bad_configuration_fails_start_without_traceback(confdir: Path) -> None:
     assert "missing '=' after attribute name" in result.stderr
     assert "Traceback" not in result.stderr
     assert postfix(confdir, "status").returncode == 1
+
+
+def test_library_services_are_neither_started_nor_reported(confdir: Path) -> None:
+    (confdir / "master.cf").write_text(
+        "cleanup   unix  n       -       y       -       0       cleanup\n"
+        "rewrite   unix  -       -       y       -       -       trivial-rewrite\n"
+        "bounce    unix  -       -       y       -       0       bounce\n"
+        "anvil     unix  -       -       y       -       1       anvil\n")
+    assert postfix(confdir, "start").returncode == 0
+    try:
+        assert wait_for(lambda: "daemon started" in maillog(confdir))
+        log = maillog(confdir)
+        assert "anvil/unix: command anvil is not provided by pyfix" in log
+        for command in ("cleanup", "trivial-rewrite", "bounce"):
+            assert f"command {command} is not provided" not in log
+    finally:
+        postfix(confdir, "stop")
