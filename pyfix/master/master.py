@@ -10,6 +10,10 @@ DESCRIPTION
     hand privileged ports to unprivileged services), and keeps the
     configured number of processes of each service running:
 
+    - a UNIX-domain service without a wakeup timer (the delivery agents,
+      showq) is started when its first client connects, as Postfix's
+      master does, so that an unused entry of a stock master.cf (a pipe
+      service for a user that does not exist) never runs;
     - a service process that exits is started again; one that dies
       before it reported a successful start-up (its status pipe) is
       throttled for $service_throttle_time,
@@ -65,6 +69,13 @@ class Service:
     sockets: list[socket.socket]
     children: dict[int, int] = field(default_factory=dict)  # pid -> status pipe
     throttled_until: float = 0.0
+    wanted: bool = False  # a client came: keep processes running
+
+    @property
+    def on_demand(self) -> bool:
+        """A UNIX-domain service without a wakeup timer starts at its first
+        client, as Postfix's master starts processes only when needed."""
+        return self.spec.type in ("unix", "pass") and not self.spec.wakeup
 
 
 def _was_ready(status_fd: int) -> bool:
@@ -86,6 +97,7 @@ class Master:
         self.retired: dict[int, str] = {}  # pids told to finish, by service key
         self.stopping = False
         self.pending: list[int] = []
+        self.selector = selectors.DefaultSelector()
         self.pidfile = PidFile(os.path.join(self.config.get("queue_directory"),
                                             self.config.get("process_id_directory"), "master.pid"))
 
@@ -137,6 +149,8 @@ class Master:
     def fill(self, service: Service) -> None:
         if self.stopping or time.monotonic() < service.throttled_until:
             return
+        if service.on_demand and not service.wanted:
+            return
         while len(service.children) < service.spec.processes:
             self.spawn(service)
 
@@ -169,6 +183,29 @@ class Master:
             self.log.warn(f"{path}: bad command startup -- throttling")
             service.throttled_until = time.monotonic() + self.config.get_time(
                 "service_throttle_time")
+
+    # --- services started on demand -------------------------------------------
+
+    def watch(self) -> None:
+        """Wait for the first client of each on-demand service."""
+        for service in self.services.values():
+            if service.on_demand and not service.wanted:
+                for sock in service.sockets:
+                    with contextlib.suppress(KeyError, ValueError, OSError):
+                        self.selector.register(sock, selectors.EVENT_READ, service)
+
+    def unwatch(self) -> None:
+        for service in self.services.values():
+            for sock in service.sockets:
+                with contextlib.suppress(KeyError, ValueError, OSError):
+                    self.selector.unregister(sock)
+
+    def demand(self, service: Service) -> None:
+        service.wanted = True
+        for sock in service.sockets:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.selector.unregister(sock)
+        self.fill(service)
 
     # --- signals ------------------------------------------------------------
 
@@ -252,14 +289,17 @@ class Master:
         for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT, signal.SIGINT,
                     signal.SIGCHLD):
             signal.signal(sig, lambda n, _f: self.pending.append(n))
-        selector = selectors.DefaultSelector()
+        selector = self.selector
         selector.register(rfd, selectors.EVENT_READ)
         self.start()
+        self.watch()
         if notify_fd is not None:
             os.write(notify_fd, b"ok")
             os.close(notify_fd)
         while True:
-            selector.select(timeout=1.0)
+            for key, _events in selector.select(timeout=1.0):
+                if isinstance(key.data, Service):
+                    self.demand(key.data)
             with contextlib.suppress(BlockingIOError):
                 os.read(rfd, 512)
             while self.pending:
@@ -268,7 +308,9 @@ class Master:
                     self.shutdown(signum)
                     return 0
                 if signum == signal.SIGHUP:
+                    self.unwatch()
                     self.reload()
+                    self.watch()
             self.reap()
             for service in self.services.values():
                 self.fill(service)

@@ -18,7 +18,8 @@ DESCRIPTION
     - the transport has fewer deliveries in progress than its master.cf
       process limit;
     - $<transport>_destination_rate_delay has passed since the last
-      delivery to that destination (a rate delay implies concurrency 1).
+      delivery to that destination ended (a rate delay implies
+      concurrency 1).
 
     A delivery that reports a site failure (the destination as a whole
     failed) counts 1/window failed cohorts; at
@@ -174,8 +175,6 @@ class Scheduler:
                     job = dest.jobs.popleft()
                     dest.active += 1
                     transport.active += 1
-                    if transport.settings.rate_delay:
-                        dest.next_time = now + transport.settings.rate_delay
                     # A backlog: ask the agent to keep its connection (on-demand cache).
                     flags = FLAG_CONN_STORE if dest.jobs else 0
                     task = asyncio.ensure_future(self._deliver(transport, dest, job, flags))
@@ -235,6 +234,8 @@ class Scheduler:
             else:
                 self._feedback(dest, job, response)
         finally:
+            if transport.settings.rate_delay:  # the pause runs from the end of a delivery
+                dest.next_time = time.time() + transport.settings.rate_delay
             dest.active -= 1
             transport.active -= 1
             self.job_done(job)
