@@ -50,7 +50,7 @@ from pyfix.delivery.dsn import Dsn
 from pyfix.log.msg import printable
 from pyfix.master.runtime import event_loop, preload
 from pyfix.qmgr.done import MessageDone, Notices
-from pyfix.qmgr.message import ActiveMessage, route_recipient
+from pyfix.qmgr.message import RETRY, ActiveMessage, Route, route_recipient
 from pyfix.qmgr.scheduler import Job, Scheduler
 from pyfix.qmgr.settings import QmgrSettings, TransportSettings
 from pyfix.queue.envelope import Recipient
@@ -97,6 +97,8 @@ class Qmgr:
         self.ignore_times = False
         self.flush = False
         self.backlogged = False  # the last scan stopped at the active queue limits
+        self.route_cache: dict[tuple[str, str, bool], Route] = {}
+        self.route_time = 0.0
 
     def settings_for(self, transport: str) -> TransportSettings:
         settings = self.transport_settings.get(transport)
@@ -167,12 +169,7 @@ class Qmgr:
         assert self.scheduler is not None
         groups: dict[tuple[str, str, str], list[tuple[Recipient, str]]] = {}
         for rcpt in msg.message.pending():
-            route = route_recipient(
-                self.resolver, rcpt, msg.sender,
-                defer_transports=self.settings.defer_transports, flush=self.flush,
-                double_bounce_sender=self.settings.double_bounce_sender,
-                delimiter=self.settings.recipient_delimiter,
-                recipient_limit=lambda name: self.settings_for(name).recipient_limit)
+            route = self.route(rcpt, msg.sender)
             if route.discard:
                 self.discard_double_bounce(msg, rcpt)
                 continue
@@ -194,6 +191,27 @@ class Qmgr:
         msg.pending_jobs -= 1
         if msg.pending_jobs == 0:
             self.finish(msg)
+
+    def route(self, rcpt: Recipient, sender: str) -> Route:
+        """route_recipient(), remembered for a second: a burst of mail to
+        the same addresses resolves each once (Postfix's resolve client
+        keeps its last answer); table changes show within the second."""
+        now = time.monotonic()
+        if now - self.route_time > 1.0:
+            self.route_cache.clear()
+            self.route_time = now
+        key = (rcpt.address, sender, self.flush)
+        route = self.route_cache.get(key)
+        if route is None:
+            route = route_recipient(
+                self.resolver, rcpt, sender,
+                defer_transports=self.settings.defer_transports, flush=self.flush,
+                double_bounce_sender=self.settings.double_bounce_sender,
+                delimiter=self.settings.recipient_delimiter,
+                recipient_limit=lambda name: self.settings_for(name).recipient_limit)
+            if len(self.route_cache) < 10000 and route.transport != RETRY:  # no failures
+                self.route_cache[key] = route
+        return route
 
     # Deliveries that qmgr settles itself -------------------------------------
 

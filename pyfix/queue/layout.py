@@ -51,6 +51,7 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import stat
@@ -136,6 +137,13 @@ def dir_forest(key: str, depth: int) -> str:
     return "/".join(levels)
 
 
+@functools.lru_cache(maxsize=8192)
+def _path(layout: QueueLayout, queue: str, queue_id: str) -> str:
+    """QueueLayout.path(), remembered: qmgr and the agents ask for the
+    same few names many times per message (ValueError is not cached)."""
+    return os.path.join(layout.queue_directory, layout.relative_path(queue, queue_id))
+
+
 def _split_names(text: str) -> frozenset[str]:
     return frozenset(name.lower() for name in re.split(r"[,\s]+", text) if name)
 
@@ -186,7 +194,7 @@ class QueueLayout:
         return f"{self.queue_dir(queue, queue_id)}/{queue_id}"
 
     def path(self, queue: str, queue_id: str) -> str:
-        return os.path.join(self.queue_directory, self.relative_path(queue, queue_id))
+        return _path(self, queue, queue_id)
 
     def top(self, queue: str) -> str:
         return os.path.join(self.queue_directory, queue)
