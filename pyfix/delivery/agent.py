@@ -325,6 +325,7 @@ class AgentShell:
     def open_queue_file(self, request: DeliveryRequest) -> QueueFile:
         queue_file = QueueFile.open(self.layout, request.queue_name, request.queue_id)
         queue_file.lock(exclusive=False, wait=True)
+        queue_file.content_offset = request.data_offset  # qmgr read the envelope already
         return queue_file
 
     async def handle(self, request: DeliveryRequest) -> DeliveryResponse:

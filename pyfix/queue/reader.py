@@ -75,6 +75,9 @@ class QueueFile:
         self.mode = mode
         self.reader = RecordReader(fp)
         self.message: QueueMessage | None = None
+        # Where the content starts; a delivery agent knows it from the
+        # request and so need not parse the envelope again.
+        self.content_offset = 0
 
     @classmethod
     def open(
@@ -121,8 +124,9 @@ class QueueFile:
 
     def iter_content(self) -> Iterator[Record]:
         """The content's text records, pointers followed, padding skipped."""
-        message = self.message or self.read_envelope()
-        self.reader.seek(message.content_offset)
+        if self.content_offset <= 0:
+            self.content_offset = (self.message or self.read_envelope()).content_offset
+        self.reader.seek(self.content_offset)
         while True:
             try:
                 record = self.reader.read()
