@@ -36,6 +36,7 @@ local     unix  -       n       n       -       -       local
 virtual   unix  -       n       n       -       -       virtual
 lmtp      unix  -       -       n       -       -       lmtp
 showq     unix  n       -       n       -       -       showq
+flush     unix  n       -       n       1000?   0       flush
 """
 
 

@@ -15,10 +15,15 @@ DESCRIPTION
             ("A") and scan the deferred ("D") and incoming ("I")
             queues, then wake up pickup ("W") for the maildrop queue.
             This is "sendmail -q" and "postfix flush".
-    -i id   deliver one message now; -s site: flush one destination.
-            Both are requests to the flush service, which pyfix does
-            not run yet: after their arguments are checked they fail
-            as Postfix's do when that service is down.
+    -i id   deliver one deferred message now; -s site: deliver the
+            mail deferred for one destination in $fast_flush_domains.
+            Both are requests to the flush service
+            (public/$flush_service_name, pyfix.flush), with Postfix's
+            errors: "Cannot flush mail queue - mail system is down"
+            when it cannot be reached, "Flush service is not configured
+            for destination "site"" (-s, a site not in
+            $fast_flush_domains), "Invalid request: "..."" (rejected by
+            the service).  An unknown queue ID is not an error.
     -c dir  read main.cf there ($MAIL_CONFIG).
     -v      verbose (root only); accepted.
 
@@ -27,7 +32,8 @@ DESCRIPTION
     unavailable - mail system is down" error.
 
     Parameters read: queue_directory, showq_service_name,
-    queue_service_name, pickup_service_name, mail_name,
+    queue_service_name, pickup_service_name, flush_service_name,
+    fast_flush_domains, parent_domain_matches_subdomains, mail_name,
     enable_long_queue_ids, and for the direct listing
     empty_address_recipient, duplicate_filter_limit and what
     QueueLayout reads.
@@ -51,6 +57,13 @@ from typing import Final, NoReturn
 from pyfix.cli.common import getopt, run_command
 from pyfix.config.load import ConfigLoadError, load_config
 from pyfix.config.store import Config, ExpansionError
+from pyfix.flush.client import FlushClient
+from pyfix.flush.protocol import (
+    FLUSH_STAT_BAD,
+    FLUSH_STAT_DENY,
+    FLUSH_STAT_FAIL,
+    FLUSH_STAT_OK,
+)
 from pyfix.log.msg import msg_fatal, msg_warn, set_progname
 from pyfix.queue.queue_id import queue_id_ok
 from pyfix.queue.trigger import (
@@ -94,6 +107,32 @@ def flush_queue(config: Config) -> None:
     if _trigger_failed(queue_directory, config.get("pickup_service_name"),
                        TRIGGER_REQ_WAKEUP):
         msg_fatal(DOWN)
+
+
+def flush_site(config: Config, site: str) -> None:
+    """postqueue -s: flush_site() of Postfix's postqueue.c."""
+    status = FlushClient(config, msg_warn).send_site(site)
+    if status == FLUSH_STAT_OK:
+        return
+    if status == FLUSH_STAT_BAD:
+        msg_fatal(f'Invalid request: "{site}"')
+    if status == FLUSH_STAT_FAIL:
+        msg_fatal(DOWN)
+    if status == FLUSH_STAT_DENY:
+        msg_fatal(f'Flush service is not configured for destination "{site}"')
+    msg_fatal(f"Unknown flush server reply status {status}")
+
+
+def flush_file(config: Config, queue_id: str) -> None:
+    """postqueue -i: flush_file() of Postfix's postqueue.c."""
+    status = FlushClient(config, msg_warn).send_file(queue_id)
+    if status == FLUSH_STAT_OK:
+        return
+    if status == FLUSH_STAT_BAD:
+        msg_fatal(f'Invalid request: "{queue_id}"')
+    if status == FLUSH_STAT_FAIL:
+        msg_fatal(DOWN)
+    msg_fatal(f"Unexpected flush server reply status {status}")
 
 
 def _socket_lines(sock: socket.socket) -> Iterator[bytes]:
@@ -190,8 +229,10 @@ def run(argv: list[str]) -> int:
             show_queue(config, mode == "j")
         elif mode == "f":
             flush_queue(config)
+        elif mode == "s":
+            flush_site(config, value)
         else:
-            msg_fatal(DOWN)  # the flush service (postqueue -i, -s) is not in pyfix yet
+            flush_file(config, value)
     except (ExpansionError, ValueError) as exc:
         msg_fatal(str(exc))
     return 0

@@ -24,7 +24,10 @@ DESCRIPTION
       recipient asked for DSN SUCCESS notification or the request has
       FLAG_RECORD, then marks the recipient done in the queue file;
     - bounce: appends to the bounce log, then marks the recipient done;
-    - defer: appends to the defer log; the recipient stays to do.
+    - defer: appends to the defer log; the recipient stays to do; and,
+      as Postfix's defer_append(), the queue ID is added to the
+      fast-flush log of the recipient's domain (pyfix.flush) when
+      flush_init() was called in this process (AgentShell does).
     If the bounce or defer log cannot be written, the recipient stays
     in the queue for a later attempt (nothing is lost).  An agent that
     runs as root (local, virtual, pipe) writes these logs with
@@ -68,6 +71,7 @@ from pyfix.delivery.request import (
     read_message,
     write_message,
 )
+from pyfix.flush.client import flush_add_recipient, flush_init
 from pyfix.log.msg import printable
 from pyfix.master.runtime import event_loop, preload
 from pyfix.queue.errors import QueueError
@@ -269,6 +273,7 @@ class Delivery:
         self._append("defer", rcpt, dsn)
         self._log(rcpt, dsn, "deferred", relay)
         self._record(rcpt, "deferred", dsn)
+        flush_add_recipient(rcpt.address, self.request.queue_id, self.log.warn)
 
     def defer_all(self, dsn: Dsn, relay: str | None = None) -> None:
         for rcpt in self.pending():
@@ -321,6 +326,9 @@ class AgentShell:
         self.max_dig = ctx.config.get_int("delay_logging_resolution_limit")
         self.external = ctx.config.get("info_log_address_format").lower() != "internal"
         self.owner = mail_owner_ids(ctx.config) if os.geteuid() == 0 else None
+        flush_init(ctx.config, ctx.log.warn)
+        self.idle: set[asyncio.StreamWriter] = set()  # connections between requests
+        self.stopping = False
 
     def open_queue_file(self, request: DeliveryRequest) -> QueueFile:
         queue_file = QueueFile.open(self.layout, request.queue_name, request.queue_id)
@@ -356,13 +364,20 @@ class AgentShell:
 
     async def on_connect(self, reader: asyncio.StreamReader,
                          writer: asyncio.StreamWriter) -> None:
+        """Serve requests on one connection until qmgr closes it (qmgr
+        keeps connections for the next request, as Postfix's does)."""
         try:
-            data = await read_message(reader)
-            if data is None:
-                return
-            request = DeliveryRequest.from_json(data)
-            response = await self.handle(request)
-            await write_message(writer, response.to_json())
+            while not self.stopping:
+                self.idle.add(writer)
+                try:
+                    data = await read_message(reader)
+                finally:
+                    self.idle.discard(writer)
+                if data is None:
+                    return
+                request = DeliveryRequest.from_json(data)
+                response = await self.handle(request)
+                await write_message(writer, response.to_json())
         except (ValueError, OSError) as exc:
             self.ctx.log.warn(f"delivery request: {exc}")
         finally:
@@ -390,8 +405,11 @@ class AgentShell:
         servers = [await asyncio.start_unix_server(on_connect, sock=sock, limit=1 << 24)
                    for sock in self.ctx.listeners]
         await stop.wait()
+        self.stopping = True
         for server in servers:
             server.close()
+        for writer in list(self.idle):  # connections waiting for a request: done
+            writer.close()
         if tasks:  # let deliveries in progress finish
             await asyncio.wait(set(tasks), timeout=3600)
 

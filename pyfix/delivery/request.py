@@ -172,26 +172,78 @@ class AgentUnavailable(Exception):
     """The agent's socket could not be reached; str() is the reason."""
 
 
-async def call_agent(private_dir: str, transport: str,
-                     request: DeliveryRequest) -> DeliveryResponse:
-    """Send request to private/TRANSPORT and wait for the response.
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
-    AgentUnavailable when the socket cannot be reached; an empty
-    response when the agent goes away without answering (its
-    recipients are then deferred by the caller)."""
+
+async def _connect(private_dir: str, transport: str) -> Connection:
     path = os.path.join(private_dir, transport)
     try:
-        reader, writer = await asyncio.open_unix_connection(path, limit=MAX_LINE)
+        return await asyncio.open_unix_connection(path, limit=MAX_LINE)
     except OSError as exc:
         raise AgentUnavailable(f"connect to transport private/{transport}: "
                                f"{exc.strerror or exc}") from None
+
+
+async def _exchange(connection: Connection, request: DeliveryRequest) -> DeliveryResponse | None:
+    """One request and its response; None when the agent went away."""
+    reader, writer = connection
     try:
         await write_message(writer, request.to_json())
         data = await read_message(reader)
-        return DeliveryResponse.from_json(data) if data is not None else DeliveryResponse()
+        return DeliveryResponse.from_json(data) if data is not None else None
     except (OSError, ValueError):
-        return DeliveryResponse()
+        return None
+
+
+def _close(connection: Connection) -> None:
+    with contextlib.suppress(OSError, RuntimeError):
+        connection[1].close()
+
+
+async def call_agent(private_dir: str, transport: str,
+                     request: DeliveryRequest) -> DeliveryResponse:
+    """Send request to private/TRANSPORT over a new connection and wait for
+    the response.  AgentUnavailable when the socket cannot be reached; an
+    empty response when the agent goes away without answering (its
+    recipients are then deferred by the caller)."""
+    connection = await _connect(private_dir, transport)
+    try:
+        return await _exchange(connection, request) or DeliveryResponse()
     finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+        _close(connection)
+
+
+class AgentConnections:
+    """qmgr's connections to the delivery agents, kept between requests as
+    Postfix's qmgr keeps them: a connection goes back to its transport's
+    idle list after each answer; one the agent has closed meanwhile (it
+    was restarted or reloaded) is dropped before use."""
+
+    def __init__(self, private_dir: str) -> None:
+        self.private_dir = private_dir
+        self.idle: dict[str, list[Connection]] = {}
+
+    def _take(self, transport: str) -> Connection | None:
+        idle = self.idle.get(transport)
+        while idle:
+            connection = idle.pop()
+            if not connection[0].at_eof() and not connection[1].is_closing():
+                return connection
+            _close(connection)
+        return None
+
+    async def call(self, transport: str, request: DeliveryRequest) -> DeliveryResponse:
+        """As call_agent(), over a kept connection when there is one."""
+        connection = self._take(transport) or await _connect(self.private_dir, transport)
+        response = await _exchange(connection, request)
+        if response is None:
+            _close(connection)
+            return DeliveryResponse()
+        self.idle.setdefault(transport, []).append(connection)
+        return response
+
+    def close(self) -> None:
+        for idle in self.idle.values():
+            for connection in idle:
+                _close(connection)
+        self.idle.clear()

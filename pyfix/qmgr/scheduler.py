@@ -49,11 +49,11 @@ from dataclasses import dataclass, field
 
 from pyfix.delivery.request import (
     FLAG_CONN_STORE,
+    AgentConnections,
     AgentUnavailable,
     DeliveryRequest,
     DeliveryResponse,
     RequestRecipient,
-    call_agent,
 )
 from pyfix.qmgr.message import ActiveMessage
 from pyfix.qmgr.settings import TransportSettings
@@ -119,6 +119,7 @@ class Scheduler:
                  min_backoff: int, defer_job: Deferrer, job_done: Callable[[Job], None],
                  warn: Callable[[str], None]) -> None:
         self.private_dir = private_dir
+        self.agents = AgentConnections(private_dir)
         self.settings_for = settings_for
         self.min_backoff = min_backoff
         self.defer_job = defer_job
@@ -213,7 +214,7 @@ class Scheduler:
     async def _call_agent(self, transport: Transport, request: DeliveryRequest,
                           ) -> DeliveryResponse | None:
         try:
-            return await call_agent(self.private_dir, transport.settings.name, request)
+            return await self.agents.call(transport.settings.name, request)
         except AgentUnavailable as exc:
             self.warn(str(exc))
             return None

@@ -14,8 +14,9 @@ DESCRIPTION
     sent by cleanup after each new message) and on every wakeup-column
     tick, and the deferred queue every $queue_run_delay seconds, taking
     only files whose modification time (the next retry time) has come;
-    "A" ignores those times and "F" forgets dead destinations
-    (postqueue -f, sendmail -q, postfix flush).  A file it takes moves
+    "A" ignores those times and "F" forgets dead destinations and makes
+    the next incoming scan ignore $defer_transports (postqueue -f,
+    sendmail -q, postfix flush, and the flush service for ETRN).  A file it takes moves
     into the active queue (its defer log is removed), is read
     (message.py), and its recipients are routed and queued for
     delivery (scheduler.py), within $qmgr_message_active_limit
@@ -47,6 +48,7 @@ from typing import TYPE_CHECKING
 
 from pyfix.delivery.agent import Delivery
 from pyfix.delivery.dsn import Dsn
+from pyfix.flush.client import flush_init
 from pyfix.log.msg import printable
 from pyfix.master.runtime import event_loop, preload
 from pyfix.qmgr.done import MessageDone, Notices
@@ -85,6 +87,7 @@ class Qmgr:
         self.log = log
         self.layout = QueueLayout.from_config(config)
         self.settings = QmgrSettings.from_config(config)
+        flush_init(config, log.warn)  # deferrals qmgr logs itself go to fast-flush logs too
         self.resolver = Resolver(_rewrite_view(config), info=log.info, warn=log.warn)
         self.done = MessageDone(self.layout, self.settings,
                                 notices if notices is not None else _notices(config, log), log)
@@ -97,6 +100,7 @@ class Qmgr:
         self.ignore_times = False
         self.flush = False
         self.backlogged = False  # the last scan stopped at the active queue limits
+        self.flush_incoming = False  # "F": the next incoming scan is a flush
         self.route_cache: dict[tuple[str, str, bool], Route] = {}
         self.route_time = 0.0
 
@@ -258,8 +262,10 @@ class Qmgr:
     # Triggers and the main loop ----------------------------------------------
 
     def trigger(self, data: bytes) -> None:
-        if b"F" in data and self.scheduler is not None:
-            self.scheduler.forget_dead()
+        if b"F" in data:  # and the next incoming scan ignores defer_transports
+            if self.scheduler is not None:
+                self.scheduler.forget_dead()
+            self.flush_incoming = True
         if b"A" in data:
             self.ignore_times = True
             self.flush = True
@@ -301,7 +307,9 @@ class Qmgr:
                 next_deferred = now + self.settings.queue_run_delay
             if self.scan_incoming.is_set() or now >= next_incoming:
                 self.scan_incoming.clear()
+                self.flush, self.flush_incoming = self.flush_incoming, False
                 self.feed(INCOMING)
+                self.flush = False
                 next_incoming = now + wakeup
             scheduler.dispatch()
             scheduler.wakeup.clear()
@@ -315,6 +323,7 @@ class Qmgr:
         for server in servers:
             server.close()
         await scheduler.drain(60)
+        scheduler.agents.close()
 
 
 def _wakeup(config: Config) -> float:

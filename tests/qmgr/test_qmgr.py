@@ -162,13 +162,20 @@ def test_per_recipient_queues_for_recipient_limit_one(pyfix_instance: Make,
 
 
 def test_etrn_retries_deferred_mail_for_fast_flush_domains(pyfix_instance: Make) -> None:
+    # The flush service logs the deferred queue ID for example.net, and on
+    # ETRN moves that file to incoming and triggers qmgr ("F", then "I").
+    flush = "flush     unix  n       -       y       1000?   0       flush\n"
     inst = pyfix_instance("minimal_backoff_time = 1000s\nmaximal_backoff_time = 1000s\n"
                           "relay_domains = example.net\n"
-                          "transport_maps = inline:{ example.net=discard }\n"
-                          "defer_transports = discard\n", SMTPD_QMGR + AGENTS)
+                          "transport_maps = inline:{ example.net=retry:x }\n",
+                          SMTPD_QMGR + AGENTS + flush)
     qid = send(inst, ["x@example.net"])
-    inst.wait_log("status=deferred (deferred transport)")
+    inst.wait_log(f"{qid}: to=<x@example.net>")
     assert wait_for(lambda: len(inst.queue_files("deferred")) == 1)
+    main_cf = inst.etc / "main.cf"
+    main_cf.write_text(main_cf.read_text().replace("retry:x", "discard"))
+    assert inst.postfix("reload").returncode == 0
+    inst.wait_log("reload -- version pyfix")
     with inst.smtp() as client:
         client.ehlo("client.example")
         assert client.docmd("ETRN", "other.example") == (

@@ -1,0 +1,1 @@
+"""The flush(8) fast-flush service: per-destination logs of deferred mail."""
