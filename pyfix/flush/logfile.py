@@ -51,7 +51,7 @@ from typing import Final
 
 from pyfix.flush.protocol import FLUSH_STAT_BAD, FLUSH_STAT_FAIL, FLUSH_STAT_OK
 from pyfix.queue.errors import QueueFileMissing
-from pyfix.queue.layout import DEFERRED, FLUSH, INCOMING, QueueLayout
+from pyfix.queue.layout import DEFERRED, FLUSH, INCOMING, STAT_UNTHROTTLE, QueueLayout
 from pyfix.queue.queue_id import queue_id_ok
 from pyfix.queue.trigger import QMGR_REQ_FLUSH_DEAD, QMGR_REQ_SCAN_INCOMING, mail_trigger
 
@@ -149,8 +149,11 @@ class FlushLogs:
                 if queue == INCOMING:
                     return 0
                 queue = INCOMING
-        # UNTHROTTLE_AFTER (Postfix sets the group read bit for qmgr) is not
-        # signalled: pyfix's qmgr has no per-file unthrottle.
+        if how & UNTHROTTLE_AFTER:  # qmgr: deliver this one even to a dead site
+            try:
+                os.chmod(path, os.stat(path).st_mode & 0o7777 | STAT_UNTHROTTLE)
+            except OSError as exc:
+                self.warn(f"flush_one_file: update {path} mode: {exc.strerror}")
         if queue != INCOMING:
             try:
                 self.layout.rename(queue_id, queue, INCOMING)

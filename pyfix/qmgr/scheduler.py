@@ -139,12 +139,17 @@ class Scheduler:
     def recipient_limit(self, transport: str) -> int:
         return self.transport(transport).settings.recipient_limit
 
-    def add(self, transport_name: str, queue_name: str, job: Job) -> None:
+    def add(self, transport_name: str, queue_name: str, job: Job,
+            unthrottle: bool = False) -> None:
+        """Queue a job; unthrottle: try even a dead destination (postqueue -i)."""
         transport = self.transport(transport_name)
         dest = transport.destinations.get(queue_name)
         if dest is None:
             dest = transport.destinations[queue_name] = Destination(
                 transport, queue_name, float(max(1, transport.settings.initial_concurrency)))
+        if unthrottle:
+            transport.dead_until = dest.dead_until = 0.0
+            dest.fail_cohorts = 0.0
         if transport.dead:
             self.defer_job(job, "4.3.0", transport.dead_reason)
             return

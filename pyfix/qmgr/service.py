@@ -21,7 +21,9 @@ DESCRIPTION
     (message.py), and its recipients are routed and queued for
     delivery (scheduler.py), within $qmgr_message_active_limit
     messages and $qmgr_message_recipient_limit recipients in memory.
-    Damaged files move to the corrupt queue with Postfix's warning
+    A file with the group-read bit (set by the flush service for
+    "postqueue -i") is delivered even to a destination that is dead, as
+    Postfix's QMGR_FLUSH_EACH.  Damaged files move to the corrupt queue with Postfix's warning
     "saving corrupt file ...".  When all deliveries of a message are
     done, done.py disposes of it.
 
@@ -57,7 +59,15 @@ from pyfix.qmgr.scheduler import Job, Scheduler
 from pyfix.qmgr.settings import QmgrSettings, TransportSettings
 from pyfix.queue.envelope import Recipient
 from pyfix.queue.errors import QueueError, QueueFileCorrupt, QueueFileIncomplete
-from pyfix.queue.layout import ACTIVE, CORRUPT, DEFER, DEFERRED, INCOMING, QueueLayout
+from pyfix.queue.layout import (
+    ACTIVE,
+    CORRUPT,
+    DEFER,
+    DEFERRED,
+    INCOMING,
+    STAT_UNTHROTTLE,
+    QueueLayout,
+)
 from pyfix.queue.queue_id import queue_id_ok
 from pyfix.rewrite.resolve import Resolver
 
@@ -142,12 +152,16 @@ class Qmgr:
             if queue == DEFERRED and not ignore_times and st.st_mtime > now:
                 continue
             try:
-                self.layout.rename(queue_id, queue, ACTIVE)
+                path = self.layout.rename(queue_id, queue, ACTIVE)
             except (OSError, QueueError):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.layout.path(DEFER, queue_id))
-            self.activate(queue_id)
+            unthrottle = bool(st.st_mode & STAT_UNTHROTTLE)  # postqueue -i
+            if unthrottle:
+                with contextlib.suppress(OSError):
+                    os.chmod(path, st.st_mode & 0o7777 & ~STAT_UNTHROTTLE)
+            self.activate(queue_id, unthrottle)
             fed += 1
         return fed
 
@@ -157,7 +171,7 @@ class Qmgr:
         with contextlib.suppress(OSError, QueueError):
             self.layout.rename(queue_id, ACTIVE, CORRUPT)
 
-    def activate(self, queue_id: str) -> None:
+    def activate(self, queue_id: str, unthrottle: bool = False) -> None:
         try:
             msg = ActiveMessage.load(self.layout, ACTIVE, queue_id, self.log)
         except QueueFileIncomplete:
@@ -191,7 +205,7 @@ class Qmgr:
                 msg.pending_jobs += 1
                 msg.in_core += len(batch)
                 self.in_core += len(batch)
-                self.scheduler.add(transport, queue_name, job)
+                self.scheduler.add(transport, queue_name, job, unthrottle)
         msg.pending_jobs -= 1
         if msg.pending_jobs == 0:
             self.finish(msg)

@@ -183,3 +183,31 @@ def test_etrn_retries_deferred_mail_for_fast_flush_domains(pyfix_instance: Make)
         assert client.docmd("ETRN", "example.net") == (250, b"Queuing started")
     log = inst.wait_log(f"{qid}: removed")
     assert "warning: reject: ETRN other.example... from localhost[127.0.0.1]" in log
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/sbin/smtp-sink"), reason="smtp-sink not installed")
+def test_postqueue_i_delivers_one_message_to_a_dead_destination(pyfix_instance: Make) -> None:
+    from tests.delivery.smtp.harness import Sink
+    from tests.instance import free_port
+
+    port = free_port()  # nothing listens there yet
+    inst = pyfix_instance(f"relayhost = [127.0.0.1]:{port}\ninet_protocols = ipv4\n"
+                          "initial_destination_concurrency = 1\n"
+                          "minimal_backoff_time = 1000s\nmaximal_backoff_time = 1000s\n")
+    first = send(inst, ["a@remote.example"])
+    inst.wait_log(f"{first}: to=<a@remote.example>, relay=none")
+    second = send(inst, ["b@remote.example"])
+    inst.wait_log(f"{second}: to=<b@remote.example>, relay=none")
+    assert "delivery temporarily suspended: connect to 127.0.0.1" in inst.maillog()
+    assert wait_for(lambda: len(inst.queue_files("deferred")) == 2)
+    sink = Sink(port=port)
+    try:
+        # The destination is still dead for qmgr; -i makes it try this one.
+        result = inst.command("postqueue", "-i", second)
+        assert result.returncode == 0, result.stderr
+        log = inst.wait_log(f"{second}: removed")
+        assert re.search(rf"{second}: to=<b@remote.example>, relay=127.0.0.1\[127.0.0.1\]:"
+                         rf"{port}, .*status=sent", log), log
+        assert [p.name for p in inst.queue_files("deferred")] == [first]
+    finally:
+        sink.stop()
