@@ -38,27 +38,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pyfix.address.quote import quote_822_local
+from pyfix.log.printable import printable_bytes
 
 
 def printable(text: str, utf8: bool = True, replacement: str = "?") -> str:
     """Postfix's printable(): keep printable ASCII and (utf8) UTF-8 runs."""
-    data = text.encode("utf-8", "surrogateescape").split(b"\0", 1)[0]
-    out = bytearray()
-    pos = 0
-    rep = replacement.encode()
-    while pos < len(data):
-        ch = data[pos]
-        if 0x20 <= ch < 0x7F:
-            out.append(ch)
-        elif utf8 and 194 <= ch <= 254 and pos + 1 < len(data) and 0x80 <= data[pos + 1] < 0xC0:
-            out.append(ch)
-            while pos + 1 < len(data) and 0x80 <= data[pos + 1] < 0xC0:
-                pos += 1
-                out.append(data[pos])
-        else:
-            out += rep
-        pos += 1
-    return out.decode("utf-8", "surrogateescape")
+    return printable_bytes(text, utf8, replacement, nul_ends=True)
 
 
 _ESCAPES = {

@@ -34,6 +34,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+from pyfix.log.printable import printable_bytes
 from pyfix.tables.base import FOLD_FIX, UTF8_REQUEST
 
 NON_UTF8 = "malformed UTF-8 or invalid codepoint"
@@ -76,26 +77,7 @@ def fold_fixed(key: str, flags: int) -> str:
 
 def printable(text: str) -> str:
     """Replace what Postfix's printable() replaces with "?"."""
-    if text.isascii() and text.isprintable():
-        return text
-    data = text.encode("utf-8", "surrogateescape")
-    out = bytearray()
-    utf8 = _state["utf8_enable"]
-    index = 0
-    size = len(data)
-    while index < size:
-        ch = data[index]
-        if 32 <= ch < 127:
-            out.append(ch)
-        elif utf8 and 194 <= ch <= 254 and index + 1 < size and 128 <= data[index + 1] < 192:
-            out.append(ch)
-            while index + 1 < size and 128 <= data[index + 1] < 192:
-                index += 1
-                out.append(data[index])
-        else:
-            out.append(ord("?"))
-        index += 1
-    return out.decode("utf-8", "surrogateescape")
+    return printable_bytes(text, bool(_state["utf8_enable"]))
 
 
 def non_utf8_key_text(dict_type: str, dict_name: str, key: str) -> str:
