@@ -9,7 +9,10 @@ DESCRIPTION
     one record per line without its CRLF, and lines longer than
     line_length_limit split into pieces (REC_CONT) followed by the rest
     (REC_NORM).  Records are handed out as they are read; a message is
-    never held in memory.
+    never held in memory.  Complete lines that have arrived are taken in
+    bulk (InputBuffer.peek_lines(), BdatReader._split_lines()) wherever
+    that gives the same records as taking them one at a time; the first
+    line, over-long lines and partial input go the line-at-a-time way.
 
     Size: each stored line counts its length plus two, as Postfix does.
     When message_size_limit would be exceeded, storing stops, a warning
@@ -43,11 +46,20 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
+from itertools import compress, repeat
+from operator import itemgetter, not_, or_
+
 from pyfix.smtp.events import REC_CONT, REC_NORM, Record
 from pyfix.smtp.lines import CR, LF, InputBuffer
 from pyfix.smtp.session import ContentError, MailState
 
 FRAGMENT_SIZE = 4096  # Postfix's VSTREAM_BUFSIZE
+
+_new_record = partial(tuple.__new__, Record)  # Record(kind, data) without a Python call
+_chop = itemgetter(slice(None, -1))  # drop the CR of a CRLF line
+_BULK_MIN = 4  # fewer complete lines are cheaper one by one
 
 
 class _Store:
@@ -70,12 +82,28 @@ class _Store:
             self.logs.append(("warning", f"{queue_id}: queue file size limit exceeded"))
             return
         mail.act_size += len(data) + 2
-        self.records.append(Record(kind, data))
+        self.records.append(_new_record((kind, data)))
+
+    def put_lines(self, lines: list[bytes], detect: bool) -> None:
+        """put(REC_NORM, ...) each line (with CR, without LF; with
+        detection on, each one ends in CR) after removing its CR, but
+        with one size check and one list operation for all of them."""
+        mail = self.mail
+        if mail.errors:
+            return
+        datas = list(map(_chop, lines) if detect else map(bytes.rstrip, lines, repeat(b"\r")))
+        size = sum(map(len, datas)) + 2 * len(datas)
+        if self.size_limit > 0 and self.size_limit - mail.act_size < size:
+            for data in datas:  # the limit is reached in these lines: one by one
+                self.put(REC_NORM, data)
+            return
+        mail.act_size += size
+        self.records.extend(map(tuple.__new__, repeat(Record), zip(repeat(REC_NORM), datas)))
 
     def put_extra(self, kind: str, data: bytes) -> None:
         """A record that smtpd adds itself (not counted in the size)."""
         if not self.mail.errors:
-            self.records.append(Record(kind, data))
+            self.records.append(_new_record((kind, data)))
 
     def take(self) -> list[Record]:
         records, self.records = self.records, []
@@ -97,6 +125,10 @@ class DataReader(_Store):
     def read(self, buf: InputBuffer) -> bool:
         """Read what has arrived; True at the end of the message."""
         while True:
+            if not self.first and not self.prev_cont:
+                lines = buf.peek_lines(self.line_limit)
+                if lines and self._read_lines(buf, lines):
+                    return True
             line = buf.read_line(self.line_limit, self.detect)
             if line is None:
                 return False
@@ -120,6 +152,55 @@ class DataReader(_Store):
                 if not data:
                     return True
             self.put(kind, data)
+
+    def _read_lines(self, buf: InputBuffer, lines: list[bytes]) -> bool:
+        """The bulk path of read() for the lines from buf.peek_lines():
+        complete lines that read_line() would return whole, at the start
+        of a line after the first line.  Runs of plain lines (no leading
+        dot, and with detection on, a CRLF ending) are stored at once;
+        the others one by one with the rules of read().  True at the end
+        of the message."""
+        detect = self.detect
+        count = len(lines)
+        singles: Iterable[int] = range(count)  # the lines to take one by one
+        if count >= _BULK_MIN:
+            special = map(bytes.startswith, lines, repeat(b"."))
+            if detect:
+                special = map(or_, special, map(not_, map(bytes.endswith, lines, repeat(b"\r"))))
+            singles = compress(singles, special)
+        start = 0
+        for index in (*singles, count):
+            if index > start:
+                self._put_plain(lines[start:index])
+            if index == count:
+                break
+            start = index + 1
+            raw = lines[index]
+            bare_lf = False
+            if not detect:
+                data = raw.rstrip(b"\r")
+            elif raw[-1:] == b"\r":
+                data = raw[:-1]
+            else:
+                data, bare_lf = raw, True
+                if self.reject:
+                    self.mail.errors.add(ContentError.BARE_LF)
+            prev_bare_lf, self.prev_bare_lf = self.prev_bare_lf, bare_lf
+            if data[:1] == b".":
+                if len(data) == 1 and detect and (bare_lf or prev_bare_lf):
+                    continue
+                data = data[1:]
+                if not data:
+                    buf.discard(sum(map(len, lines[:start])) + start)
+                    return True
+            self.put(REC_NORM, data)
+        buf.discard(sum(map(len, lines)) + count)
+        return False
+
+    def _put_plain(self, lines: list[bytes]) -> None:
+        """Store complete lines that need no dot or bare newline rule."""
+        self.prev_bare_lf = False
+        self.put_lines(lines, self.detect)
 
 
 class BdatReader(_Store):
@@ -169,6 +250,8 @@ class BdatReader(_Store):
         pending = self.mail.bdat_pending
         pos, end, eof = 0, len(frag), False
         while True:
+            if not pending:
+                pos = self._split_lines(frag, pos)
             can_read = self.line_limit - len(pending)
             bound = can_read if can_read > 0 else 1
             newline = frag.find(b"\n", pos, min(end, pos + bound))
@@ -215,3 +298,26 @@ class BdatReader(_Store):
             self.mail.bdat_prev_cont = kind == REC_CONT
             if eof:
                 return
+
+    def _split_lines(self, frag: bytes, pos: int) -> int:
+        """The bulk part of _split() when no partial line is pending: the
+        complete lines shorter than line_limit from frag[pos:], as the
+        loop of _split() would store them.  Returns the offset after them."""
+        limit = self.line_limit
+        if frag.find(b"\n", pos, pos + limit) < 0:
+            return pos
+        lines = frag[pos : frag.rfind(b"\n")].split(b"\n")
+        if max(map(len, lines)) >= limit:
+            del lines[next(i for i, line in enumerate(lines) if len(line) >= limit) :]
+        self.mail.bdat_prev_cont = False
+        if not self.detect or all(map(bytes.endswith, lines, repeat(b"\r"))):
+            self.put_lines(lines, self.detect)
+        else:
+            for raw in lines:
+                if raw[-1:] == b"\r":
+                    self.put(REC_NORM, raw[:-1])
+                    continue
+                if self.reject:
+                    self.mail.errors.add(ContentError.BARE_LF)
+                self.put(REC_NORM, raw)
+        return pos + sum(map(len, lines)) + len(lines)

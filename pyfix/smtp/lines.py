@@ -20,6 +20,13 @@ DESCRIPTION
       that ended in a bare LF is flagged; with detection off, every CR
       before the LF is removed.  A CR that is not followed by LF is data.
 
+    peek_lines() is the bulk form for message content: it returns the
+    complete lines at the front of the buffer (with their CR, without
+    the LF) up to the first one that read_line() would not return whole
+    in one call, and does not consume them; the caller discard()s what
+    it used.  It looks at no more than `window` bytes so that a caller
+    that stops early does not rescan a large buffer.
+
     read_line() returns None when it needs more input.  Nothing here
     reads from a socket: feed() appends what the caller received, and
     mark_eof() records that the client closed its side.
@@ -37,6 +44,7 @@ from typing import NamedTuple
 CR = 0x0D
 LF = 0x0A
 _COMPACT_AT = 65536
+PEEK_WINDOW = 32768
 
 
 class Line(NamedTuple):
@@ -103,6 +111,20 @@ class InputBuffer:
                 return strip_terminator(bytes(buf[start:stop]), detect_bare_lf)
         self._pos = stop
         return Line(bytes(buf[start:stop]), False, False)
+
+    def peek_lines(self, bound: int, window: int = PEEK_WINDOW) -> list[bytes]:
+        """Complete lines shorter than bound, unconsumed (see DESCRIPTION)."""
+        buf = self._buf
+        start = self._pos
+        if buf.find(b"\n", start, start + bound) < 0:
+            return []
+        last = buf.rfind(b"\n", start, start + window)
+        if last < 0:
+            return []
+        lines = bytes(buf[start:last]).split(b"\n")
+        if max(map(len, lines)) >= bound:
+            del lines[next(i for i, line in enumerate(lines) if len(line) >= bound) :]
+        return lines
 
     def skip_line(self) -> bool:
         """Discard input through the next LF; False when none arrived yet."""
