@@ -14,6 +14,10 @@ DESCRIPTION
       showq) is started when its first client connects, as Postfix's
       master does, so that an unused entry of a stock master.cf (a pipe
       service for a user that does not exist) never runs;
+    - on "postfix reload" the old processes finish what they are doing;
+      a service with maxproc 1 (qmgr, pickup) gets its new process only
+      when the old one has exited, so two queue managers never work on
+      the active queue at once;
     - a service process that exits is started again; one that dies
       before it reported a successful start-up (its status pipe) is
       throttled for $service_throttle_time,
@@ -151,8 +155,14 @@ class Master:
             return
         if service.on_demand and not service.wanted:
             return
-        while len(service.children) < service.spec.processes:
+        running = len(service.children)
+        if service.spec.process_limit == 1:
+            # maxproc 1 (qmgr, pickup): one process at a time, across a reload
+            # too; the old one finishes its work (its active queue) first.
+            running += sum(1 for key in self.retired.values() if key == service.spec.key)
+        while running < service.spec.processes:
             self.spawn(service)
+            running += 1
 
     def reap(self) -> None:
         while True:

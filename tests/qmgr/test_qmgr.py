@@ -211,3 +211,26 @@ def test_postqueue_i_delivers_one_message_to_a_dead_destination(pyfix_instance: 
         assert [p.name for p in inst.queue_files("deferred")] == [first]
     finally:
         sink.stop()
+
+
+def test_reload_during_deliveries_delivers_each_message_once(pyfix_instance: Make) -> None:
+    """The old qmgr finishes what it has in the active queue before the new
+    one starts (maxproc 1), so a reload does not deliver anything twice."""
+    from tests.instance import world_traversable_dir
+
+    out = world_traversable_dir("pyfix-reload-")
+    os.chmod(out, 0o777)
+    user = "nobody" if os.geteuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+    slow = (f"slow unix - n n - - pipe\n  flags=q user={user} argv=/bin/sh -c "
+            f"{{sleep 2; echo $$0 >> {out}/log}} ${{queue_id}}\n")
+    inst = pyfix_instance("transport_maps = inline:{ example.net=slow: }\n",
+                          SMTPD_QMGR + AGENTS + slow)
+    qids = [send(inst, [f"u{n}@example.net"]) for n in range(3)]
+    inst.wait_log("(queue active)", count=3)
+    time.sleep(0.5)  # the deliveries are running
+    assert inst.postfix("reload").returncode == 0
+    for qid in qids:
+        inst.wait_log(f"{qid}: removed", timeout=30)
+    time.sleep(3)  # a second delivery would show up by now
+    delivered = (out / "log").read_text().split()
+    assert sorted(delivered) == sorted(qids), inst.maillog()
