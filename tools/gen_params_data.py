@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """NAME
-    gen_params_data - regenerate pyfix/config/params_data.py
+    gen_params_data - regenerate pyfix/config/params_*.py (the parameter registry)
 
 SUMMARY
     tools/gen_params_data.py [--postconf PATH] [--master-cf PATH]
@@ -40,11 +40,11 @@ DESCRIPTION
 
         .venv/bin/python tools/gen_params_data.py \\
             --golden tests/golden/postconf-d.txt
-        .venv/bin/ruff check pyfix/config/params_data.py
-        .venv/bin/mypy --strict pyfix/config/params_data.py
+        .venv/bin/ruff check pyfix/config
+        .venv/bin/mypy --strict pyfix/config
 
     With --check nothing is written; the exit status is 1 when the
-    checked-in params_data.py differs from what would be generated.
+    checked-in params_*.py modules differ from what would be generated.
 
 DIAGNOSTICS
     Problems are reported on stderr as "gen_params_data: fatal: ..."
@@ -62,7 +62,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
@@ -274,6 +274,57 @@ def mask_dynamic(text: str) -> str:
     )
 
 
+STRING_KINDS = ("str",)
+MODULES = {
+    "params_str": "STRING_PARAMS",
+    "params_typed": "TYPED_PARAMS",
+}
+
+
+def _header(module: str, summary: str, description: list[str], version: str,
+            command_line: str) -> list[str]:
+    return [
+        '"""NAME',
+        f"    pyfix.config.{module} - {summary} (generated)",
+        "",
+        "DESCRIPTION",
+        "    GENERATED DATA - DO NOT EDIT.  Regenerate with",
+        "    tools/gen_params_data.py (see its header).",
+        "",
+        *description,
+        "",
+        f"    Source: Postfix {version} (Debian), {command_line}, and",
+        "    tools/param_types.tsv.",
+        "",
+        "    Parameters read: none.",
+        '"""',
+        "",
+        "# ruff: noqa: E501",
+        "",
+        "from __future__ import annotations",
+        "",
+        "# One entry per line, as generated; keep ruff format away from it.",
+        "# fmt: off",
+        "",
+    ]
+
+
+def _param_table(variable: str, params: dict[str, str], types: dict[str, TypeFact],
+                 keep: Callable[[str], bool]) -> list[str]:
+    out = [f"{variable}: dict[str, tuple[str, str, int, int, str]] = {{",
+           "    # name: (kind, default_as_postconf_-d_prints_it, min, max, unit_or_empty)"]
+    for name, default in params.items():
+        fact = types[name]
+        if not keep(fact.kind):
+            continue
+        fields = (
+            f"{py_str(fact.kind)}, {py_str(default)}, {fact.lo}, {fact.hi}, {py_str(fact.unit)}"
+        )
+        out.append(f"    {py_str(name)}: ({fields}),")
+    out.append("}")
+    return out
+
+
 def render(
     version: str,
     command_line: str,
@@ -282,64 +333,43 @@ def render(
     by_command: dict[str, tuple[Template, ...]],
     dynamic: Iterable[str],
     builtin_service_names: dict[str, str],
-) -> str:
+) -> dict[str, str]:
+    """The generated modules, by file name (in pyfix/config)."""
+    files: dict[str, str] = {}
+    kinds_doc = [
+        '    kind: "str" | "raw" | "bool" | "nbool" | "int" | "nint" | "long" |',
+        '    "time".  min/max: bounds from the Postfix tables for int, nint,',
+        "    long and time (time bounds in seconds); 0 means no bound.  For",
+        '    "time" the unit is the default unit letter (s, m, h, d, w) that',
+        "    Postfix uses for bare numbers.",
+    ]
+    files["params_str.py"] = "\n".join([
+        *_header("params_str", "string parameters and their defaults",
+                 ["    STRING_PARAMS: the parameters of postconf's string table",
+                  "    (str_table), whose values are expanded as macros.", "",
+                  *kinds_doc], version, command_line),
+        *_param_table("STRING_PARAMS", params, types, lambda kind: kind in STRING_KINDS),
+    ]) + "\n"
+    files["params_typed.py"] = "\n".join([
+        *_header("params_typed", "typed and raw parameters and their defaults",
+                 ["    TYPED_PARAMS: the parameters of postconf's other tables:",
+                  "    bool and nbool, int and nint, long, time (with their ranges",
+                  "    and units), and raw (values that are never expanded).", "",
+                  *kinds_doc], version, command_line),
+        *_param_table("TYPED_PARAMS", params, types,
+                      lambda kind: kind not in STRING_KINDS),
+    ]) + "\n"
+
     common_commands = sorted(c for c, t in by_command.items() if len(t) > 1)
     common = sorted(set.intersection(*(set(by_command[c]) for c in common_commands)))
-    out: list[str] = []
+    out: list[str] = _header(
+        "params_service", "parameters that master.cf services add",
+        ["    SERVICE_PARAM_TEMPLATES, SERVICE_PARAM_COMMANDS and",
+         "    SERVICE_PARAM_TEMPLATES_BY_COMMAND: the per-service parameters",
+         '    ("%s_destination_concurrency_limit" and so on) that postconf',
+         "    adds for a master.cf service running a delivery agent."],
+        version, command_line)
     w = out.append
-    w('"""NAME')
-    w("    pyfix.config.params_data - Postfix main.cf parameter registry (generated)")
-    w("")
-    w("SUMMARY")
-    w("    PARAMS, SERVICE_PARAM_TEMPLATES, SERVICE_PARAM_COMMANDS,")
-    w("    SERVICE_PARAM_TEMPLATES_BY_COMMAND, DYNAMIC, PYFIX_DEFAULTS")
-    w("")
-    w("DESCRIPTION")
-    w("    GENERATED DATA - DO NOT EDIT.  Regenerate with")
-    w("    tools/gen_params_data.py (see its header).")
-    w("")
-    w(f"    Names and defaults are exactly what Postfix {version} (Debian)")
-    w("    prints for")
-    w("")
-    w(f"        {command_line}")
-    w("")
-    w("    where DIR holds an empty main.cf and the stock Debian master.cf,")
-    w("    minus the service-derived parameters (see SERVICE_PARAM_TEMPLATES).")
-    w("    That output is recorded in tests/golden/postconf-d.txt.")
-    w("    Kinds, ranges and time units come from tools/param_types.tsv,")
-    w(f"    which was read off the typed parameter tables of postfix-{version}.")
-    w("")
-    w("    PARAMS holds the pure Postfix values; pyfix's own defaults are in")
-    w("    PYFIX_DEFAULTS and are applied by pyfix.config.registry.")
-    w("")
-    w("    Parameters read: none.")
-    w("")
-    w("DIAGNOSTICS")
-    w("    None.")
-    w('"""')
-    w("")
-    w("# ruff: noqa: E501")
-    w("")
-    w("from __future__ import annotations")
-    w("")
-    w("# One entry per line, as generated; keep ruff format away from it.")
-    w("# fmt: off")
-    w("")
-    w('# kind: "str" | "raw" | "bool" | "nbool" | "int" | "nint" | "long" | "time"')
-    w("# min/max: bounds from the Postfix tables for int, nint, long and time (time")
-    w("# bounds in seconds); 0 means no bound; always 0 for the other kinds.")
-    w('# For "time" the unit is the default unit letter (s, m, h, d, w) Postfix uses')
-    w("# for bare numbers: the first letter of the expanded default value.")
-    w("PARAMS: dict[str, tuple[str, str, int, int, str]] = {")
-    w("    # name: (kind, default_as_postconf_-d_prints_it, min, max, unit_or_empty)")
-    for name, default in params.items():
-        fact = types[name]
-        fields = (
-            f"{py_str(fact.kind)}, {py_str(default)}, {fact.lo}, {fact.hi}, {py_str(fact.unit)}"
-        )
-        w(f"    {py_str(name)}: ({fields}),")
-    w("}")
-    w("")
     w(
         "# Templates postconf adds for each master.cf service whose command"
         " (column 8) is a delivery agent."
@@ -382,10 +412,76 @@ def render(
             w(f"        ({py_str(tpl.template)}, {py_str(tpl.default)}, {py_str(tpl.kind)}),")
         w("    ),")
     w("}")
-    w("")
-    w("# Defaults computed on the running host; PARAMS holds what the generating")
-    w("# host printed.")
-    w("DYNAMIC: frozenset[str] = frozenset({")
+    files["params_service.py"] = "\n".join(out) + "\n"
+
+    out = [
+        '"""NAME',
+        "    pyfix.config.params_data - Postfix main.cf parameter registry (generated)",
+        "",
+        "SUMMARY",
+        "    PARAMS, SERVICE_PARAM_TEMPLATES, SERVICE_PARAM_COMMANDS,",
+        "    SERVICE_PARAM_TEMPLATES_BY_COMMAND, DYNAMIC, PYFIX_DEFAULTS",
+        "",
+        "DESCRIPTION",
+        "    GENERATED DATA - DO NOT EDIT.  Regenerate with",
+        "    tools/gen_params_data.py (see its header).",
+        "",
+        f"    Names and defaults are exactly what Postfix {version} (Debian)",
+        "    prints for",
+        "",
+        f"        {command_line}",
+        "",
+        "    where DIR holds an empty main.cf and the stock Debian master.cf,",
+        "    minus the service-derived parameters (see params_service.py).",
+        "    That output is recorded in tests/golden/postconf-d.txt.",
+        "    Kinds, ranges and time units come from tools/param_types.tsv,",
+        f"    which was read off the typed parameter tables of postfix-{version}.",
+        "",
+        "    The data is split the way postconf keeps it: the string table",
+        "    (params_str.py), the other typed tables (params_typed.py) and the",
+        "    service-derived parameters (params_service.py); PARAMS joins the",
+        "    first two in name order.  PARAMS holds the pure Postfix values;",
+        "    pyfix's own defaults are in PYFIX_DEFAULTS and are applied by",
+        "    pyfix.config.registry.",
+        "",
+        "    Parameters read: none.",
+        "",
+        "DIAGNOSTICS",
+        "    None.",
+        '"""',
+        "",
+        "# ruff: noqa: E501",
+        "",
+        "from __future__ import annotations",
+        "",
+        "from pyfix.config.params_service import (",
+        "    SERVICE_PARAM_COMMANDS,",
+        "    SERVICE_PARAM_TEMPLATES,",
+        "    SERVICE_PARAM_TEMPLATES_BY_COMMAND,",
+        ")",
+        "from pyfix.config.params_str import STRING_PARAMS",
+        "from pyfix.config.params_typed import TYPED_PARAMS",
+        "",
+        "__all__ = [",
+        '    "DYNAMIC",',
+        '    "PARAMS",',
+        '    "PYFIX_DEFAULTS",',
+        '    "SERVICE_PARAM_COMMANDS",',
+        '    "SERVICE_PARAM_TEMPLATES",',
+        '    "SERVICE_PARAM_TEMPLATES_BY_COMMAND",',
+        "]",
+        "",
+        "# name: (kind, default_as_postconf_-d_prints_it, min, max, unit_or_empty)",
+        "PARAMS: dict[str, tuple[str, str, int, int, str]] = dict(",
+        "    sorted({**STRING_PARAMS, **TYPED_PARAMS}.items()))",
+        "",
+        "# fmt: off",
+        "",
+        "# Defaults computed on the running host; PARAMS holds what the generating",
+        "# host printed.",
+        "DYNAMIC: frozenset[str] = frozenset({",
+    ]
+    w = out.append
     for name in sorted(dynamic):
         w(f"    {py_str(name)},  # {KNOWN_DYNAMIC[name]}")
     w("})")
@@ -395,7 +491,8 @@ def render(
     for name, value, why in PYFIX_DEFAULTS:
         w(f"    {py_str(name)}: {py_str(value)},  # {why}")
     w("}")
-    return "\n".join(out) + "\n"
+    files["params_data.py"] = "\n".join(out) + "\n"
+    return files
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -403,7 +500,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--postconf", default="/usr/sbin/postconf")
     ap.add_argument("--master-cf", type=Path, default=Path("/etc/postfix/master.cf"))
     ap.add_argument("--types", type=Path, default=ROOT / "tools" / "param_types.tsv")
-    ap.add_argument("--output", type=Path, default=ROOT / "pyfix" / "config" / "params_data.py")
+    ap.add_argument("--output", type=Path, default=ROOT / "pyfix" / "config",
+                    help="the directory of the generated params_*.py modules")
     ap.add_argument("--golden", type=Path, help="also write this golden file (and NAME.cmd)")
     ap.add_argument("--check", action="store_true", help="compare with --output, write nothing")
     args = ap.parse_args(argv)
@@ -482,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command_line = "postconf -c DIR -d"
     # PARAMS values are those of the stock-master.cf run, in postconf's order.
-    text = render(
+    files = render(
         version,
         command_line,
         {name: stock[name] for name in empty},
@@ -492,14 +590,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         dict(sorted(builtin_service_names.items())),
     )
 
+    directory = args.output
     if args.check:
-        current = args.output.read_text() if args.output.exists() else ""
-        if mask_dynamic(current) != mask_dynamic(text):
-            print(f"{args.output}: out of date", file=sys.stderr)
-            return 1
-        return 0
-    args.output.write_text(text)
-    print(f"wrote {args.output}: {len(empty)} parameters, postfix {version}")
+        stale = False
+        for name, text in files.items():
+            path = directory / name
+            current = path.read_text() if path.exists() else ""
+            if mask_dynamic(current) != mask_dynamic(text):
+                print(f"{path}: out of date", file=sys.stderr)
+                stale = True
+        return 1 if stale else 0
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    print(f"wrote {', '.join(files)} in {directory}: {len(empty)} parameters, "
+          f"postfix {version}")
     if args.golden:
         args.golden.parent.mkdir(parents=True, exist_ok=True)
         args.golden.write_text(stock_text)
