@@ -51,7 +51,6 @@ import os
 import selectors
 import signal
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -138,17 +137,24 @@ class Master:
         os.set_blocking(status_r, False)
         env = dict(os.environ, PYFIX_LISTEN_FDS=",".join(map(str, fds)),
                    PYFIX_STATUS_FD=str(status_w), MAIL_CONFIG=self.confdir)
+        # posix_spawn, not subprocess.Popen: Popen reaps the children of
+        # Popen objects it has dropped, and the master would never learn
+        # that such a child died.  The listening sockets are inheritable.
+        os.set_inheritable(status_w, True)
         try:
-            proc = subprocess.Popen(
+            pid = os.posix_spawn(
+                sys.executable,
                 [sys.executable, "-m", "pyfix.master.child", self.confdir, service.spec.key],
-                pass_fds=(*fds, status_w), env=env, stdin=subprocess.DEVNULL,
+                env, file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)],
+                setsigdef=(signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT, signal.SIGINT,
+                           signal.SIGCHLD),
             )
         except OSError:
             os.close(status_r)
             raise
         finally:
             os.close(status_w)
-        service.children[proc.pid] = status_r
+        service.children[pid] = status_r
 
     def fill(self, service: Service) -> None:
         if self.stopping or time.monotonic() < service.throttled_until:
@@ -233,8 +239,11 @@ class Master:
         for key, old in self.services.items():
             for pid, status_fd in old.children.items():
                 self.retired[pid] = key
-                _was_ready(status_fd)  # closes it
-                self.signal_child(pid, signal.SIGHUP)
+                # A process still starting has done no work; it may even be
+                # between fork and exec, where SIGHUP would be caught by the
+                # master's own handler and lost.  Stop it for good instead.
+                ready = _was_ready(status_fd)  # closes the pipe
+                self.signal_child(pid, signal.SIGHUP if ready else signal.SIGKILL)
         for service in services.values():
             service.children = {}
         self.config, self.services = config, services
