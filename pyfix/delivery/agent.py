@@ -55,19 +55,16 @@ import pwd
 import signal
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from pyfix.bounce.logfile import LogEntry, append_log
 from pyfix.delivery.dsn import DSN_NOTIFY_SUCCESS, Dsn
 from pyfix.delivery.request import (
     FLAG_RECORD,
-    AgentUnavailable,
     DeliveryRequest,
     DeliveryResponse,
     RecipientResult,
     RequestRecipient,
-    call_agent,
     read_message,
     write_message,
 )
@@ -282,28 +279,6 @@ class Delivery:
     def bounce_all(self, dsn: Dsn, relay: str | None = None) -> None:
         for rcpt in self.pending():
             self.bounce(rcpt, dsn, relay)
-
-    async def pass_to(self, transport: str, nexthop: str,
-                      recipients: list[RequestRecipient]) -> None:
-        """Hand recipients to another transport (deliver_pass()): local(8)
-        does this for $fallback_transport and $mailbox_transport.  The
-        other agent logs and records what it did; when it cannot be
-        reached the recipients are deferred here."""
-        request = replace(self.request, transport=transport, nexthop=nexthop,
-                          recipients=list(recipients))
-        private = os.path.join(self.layout.queue_directory, "private")
-        try:
-            response = await call_agent(private, transport, request)
-        except AgentUnavailable as exc:
-            self.log.warn(str(exc))
-            for rcpt in recipients:
-                self.defer(rcpt, Dsn.defer("mail transport unavailable", "4.3.0"))
-            return
-        for result in response.results:
-            self.results.setdefault(result.offset, result)
-        for rcpt in recipients:
-            if rcpt.offset not in self.results:
-                self.defer(rcpt, Dsn.defer("unknown mail transport error", "4.3.0"))
 
     def response(self, site_failure: str = "") -> DeliveryResponse:
         return DeliveryResponse(list(self.results.values()), site_failure)

@@ -118,7 +118,6 @@ class Scheduler:
     def __init__(self, private_dir: str, settings_for: Callable[[str], TransportSettings],
                  min_backoff: int, defer_job: Deferrer, job_done: Callable[[Job], None],
                  warn: Callable[[str], None]) -> None:
-        self.private_dir = private_dir
         self.agents = AgentConnections(private_dir)
         self.settings_for = settings_for
         self.min_backoff = min_backoff
