@@ -349,12 +349,19 @@ def expand(
     return "".join(state.out), status | state.status
 
 
-def scan_names(value: str, warn: Warn) -> set[str]:
-    """Return every parameter name that value refers to, in all branches."""
-    names: set[str] = set()
+def scan_names(value: str, warn: Warn, visit: Callable[[str], None] | None = None) -> list[str]:
+    """Return every parameter name reference in value, in all branches.
+
+    A name appears once per reference, in the order in which the parser
+    meets it; visit, when given, is called at that moment (so that its
+    diagnostics interleave with syntax warnings as in Postfix).
+    """
+    names: list[str] = []
 
     def lookup(name: str, _mode: int) -> str | None:
-        names.add(name)
+        names.append(name)
+        if visit is not None:
+            visit(name)
         return None
 
     state = _Expansion(lookup, warn, False, True, None)

@@ -117,7 +117,20 @@ def test_syntax_errors(value: str, warning: str) -> None:
 
 def test_scan_names_sees_both_branches() -> None:
     names = scan_names("${a?{$b}:{$c}} $(d) ${{$e} == {x}?{$f}}", lambda _t: None)
-    assert names == {"a", "b", "c", "d", "e", "f"}
+    assert names == ["a", "b", "c", "d", "e", "f"]
+
+
+def test_scan_names_counts_every_reference() -> None:
+    """Postfix warns about an undefined name each time the scan meets it."""
+    names = scan_names("${undefined?set}${undefined:dflt} $x ${x?{$x}}", lambda _t: None)
+    assert names == ["undefined", "undefined", "x", "x", "x"]
+
+
+def test_scan_names_visits_before_a_later_syntax_error() -> None:
+    events: list[str] = []
+    names = scan_names("$a ${b", events.append, lambda n: events.append("visit " + n))
+    assert names == ["a"]
+    assert events == ["visit a", 'truncated macro reference: "$a ${b"']
 
 
 def test_compat_levels_order_numerically() -> None:
