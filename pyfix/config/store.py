@@ -117,15 +117,11 @@ class Config:
 
     # Expansion ---------------------------------------------------------
 
-    def _dont_parse(self, name: str) -> bool:
-        info = registry.lookup_builtin(name)
-        return info is not None and info.raw
-
     def expand(self, value: str, scope: MasterEntry | None = None) -> str:
         def lookup(name: str, _mode: int) -> str | None:
             return self.lookup(name, scope)
 
-        result, status = expand(value, lookup, self.warn, dont_parse=self._dont_parse)
+        result, status = expand(value, lookup, self.warn)
         if status & ERROR:
             raise ExpansionError("macro processing error")
         return result
