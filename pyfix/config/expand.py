@@ -207,8 +207,10 @@ class _Expansion:
         while pos < len(text) and text[pos] in _SPACE:
             pos += 1
         if pos >= len(text) or text[pos] != "{":
+            # The excerpt starts right after the operator, blanks included.
             self.fail(
-                f'"{{expression}}" expected at: "...{{{left}}} {op}>>>{text[pos:pos + 20]}"'
+                f'"{{expression}}" expected at: '
+                f'"...{{{left}}} {op}>>>{text[suffix_end:suffix_end + 20]}"'
             )
             raise _Syntax
         right, pos = self.curly(text, pos, strip=False)
@@ -278,9 +280,6 @@ class _Expansion:
                     pos = ws + 1
                     mode = MODE_TEST
                     break
-                if ch == "{":
-                    self.fail(f'unknown function "{text[start:pos]}" at"...>>>{text[start:]}"')
-                    raise _Syntax
                 if text[pos] not in _NAME_CHARS:
                     self.fail(
                         f'attribute name syntax error at: "...{text[:pos]}>>>{text[pos:pos + 20]}"'
