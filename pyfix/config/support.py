@@ -226,7 +226,6 @@ GUARDS: Final[dict[str, Guard]] = {
     "sender_canonical_maps": _MAPPING,
     "recipient_canonical_maps": _MAPPING,
     "virtual_alias_maps": _MAPPING,
-    "virtual_maps": _MAPPING,
     "masquerade_domains": _MAPPING,
     "sender_bcc_maps": _BCC,
     "recipient_bcc_maps": _BCC,
