@@ -3,14 +3,16 @@
     does about the others
 
 SUMMARY
-    IMPLEMENTED, FIXED, TRANSPORT_SUFFIXES, CHECKED_ELSEWHERE, GUARDS,
+    IMPLEMENTED, READ_NOT_IMPLEMENTED, FIXED, TRANSPORT_SUFFIXES,
+    CHECKED_ELSEWHERE, GUARDS,
     Problem, service_problems(), check_service()
 
 DESCRIPTION
     IMPLEMENTED lists every parameter that pyfix's code reads, with
     None when every value works, or the values that work when pyfix
     implements only some (smtpd_tls_security_level: none and encrypt,
-    not may).  FIXED lists parameters that pyfix does not read because
+    not may).  READ_NOT_IMPLEMENTED names the few that pyfix reads only to
+    stand in for them (smtpd_milters).  FIXED lists parameters that pyfix does not read because
     it always behaves as one value does (biff = no).  TRANSPORT_SUFFIXES
     are the per-transport parameters (relay_destination_concurrency_limit
     and the like) that qmgr and pipe read.  tests/config/test_support.py
@@ -33,6 +35,10 @@ DESCRIPTION
     does not implement (or not with that value), is a Problem:
 
         SERVICE: parameter NAME = VALUE is not supported by pyfix yet
+
+    smtpd_milters with milter_default_action = tempfail or accept is
+    answered as Postfix answers when no milter can be reached
+    (smtpd/milter_gate.py), with a warning.
 
     A few parameters guard mail (GUARDS): ignoring them would accept
     mail that the configuration means to refuse or check, or change
@@ -166,8 +172,16 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
     # command but HELO/EHLO/NOOP/QUIT, as Postfix does without a
     # certificate; "may" would offer it.
     "smtpd_tls_security_level": frozenset({"", "none", "encrypt"}),
+    # Only as far as smtpd_milters go, which are answered as unreachable.
+    "milter_default_action": frozenset({"accept", "tempfail"}),
     "smtp_dns_support_level": frozenset({"", "disabled", "enabled"}),
     "lmtp_dns_support_level": frozenset({"", "disabled", "enabled"}),
+}
+
+# Parameters that pyfix reads without implementing them: what it does.
+READ_NOT_IMPLEMENTED: Final[dict[str, str]] = {
+    "smtpd_milters": "answered as Postfix answers when no milter can be reached"
+                     " (smtpd/milter_gate.py)",
 }
 
 # Parameters that pyfix does not read because it always behaves as
@@ -200,10 +214,16 @@ class Guard:
 
     reason: str
     safe: frozenset[str] = frozenset({""})
-    unless_milter_action: str = ""
+    unless_milter_action: frozenset[str] = frozenset()
 
 
-_MILTER = Guard("mail would pass without the milter's checks", unless_milter_action="accept")
+# smtpd answers as Postfix's does when its milters cannot be reached
+# (smtpd/milter_gate.py) with accept and tempfail, not (yet) with reject
+# or quarantine.
+_SMTPD_MILTER = Guard("mail would pass without the milter's checks",
+                      unless_milter_action=frozenset({"accept", "tempfail"}))
+_MILTER = Guard("mail would pass without the milter's checks",
+                unless_milter_action=frozenset({"accept"}))
 _TLS_LEVEL = Guard("mail would be sent without the TLS that it requires",
                    frozenset({"", "none", "may"}))
 _TLS_ON = Guard("mail would be sent without the TLS that it requires", frozenset({"no"}))
@@ -213,7 +233,7 @@ _MAPPING = Guard("addresses would not be rewritten as it says")
 _BCC = Guard("the blind copies that it asks for would not be sent")
 
 GUARDS: Final[dict[str, Guard]] = {
-    "smtpd_milters": _MILTER,
+    "smtpd_milters": _SMTPD_MILTER,
     "non_smtpd_milters": _MILTER,
     "smtpd_milter_maps": _MILTER,
     "content_filter": Guard("mail would bypass the content filter"),
@@ -303,7 +323,7 @@ def _guard_reason(view: Config, name: str, value: str) -> str:
             action = view.get("milter_default_action").strip().lower()
         except ExpansionError:
             return guard.reason
-        if action == guard.unless_milter_action:
+        if action in guard.unless_milter_action:
             return ""
         return f"{guard.reason} (milter_default_action = {action})"
     return guard.reason
