@@ -188,6 +188,13 @@ READ_NOT_IMPLEMENTED: Final[dict[str, str]] = {
 # these values do.
 FIXED: Final[dict[str, frozenset[str]]] = {
     "biff": frozenset({"no"}),
+    # no anvil yet: no client limits, as with 0
+    "smtpd_client_connection_count_limit": frozenset({"0"}),
+    "smtpd_client_connection_rate_limit": frozenset({"0"}),
+    "smtpd_client_message_rate_limit": frozenset({"0"}),
+    "smtpd_client_recipient_rate_limit": frozenset({"0"}),
+    "smtpd_client_new_tls_session_rate_limit": frozenset({"0"}),
+    "smtpd_client_auth_rate_limit": frozenset({"0"}),
 }
 
 # Per-transport parameters "TRANSPORT_SUFFIX" (a master.cf service name
