@@ -122,3 +122,20 @@ def test_quiet_configuration(pyfix_instance: Callable[..., Instance]) -> None:
     assert wait_for(lambda: "status=" in inst.maillog())
     assert NOT_SUPPORTED not in inst.maillog()
     assert inst.postfix("check").stderr == ""
+
+
+def test_tls_requirement_keeps_mail_in_the_queue(pyfix_instance: Callable[..., Instance]) -> None:
+    inst = pyfix_instance("smtp_tls_security_level = encrypt\n"
+                          "relayhost = [127.0.0.1]:9\n")
+    inst.expect_unsupported = True
+    with inst.smtp() as client:
+        client.sendmail("a@example.org", ["someone@example.net"], MESSAGE)
+    inst.wait_log("fatal: smtp/unix: parameter smtp_tls_security_level = encrypt "
+                  f"{NOT_SUPPORTED}, and smtp/unix will not run without it: mail would be "
+                  "sent without the TLS that it requires")
+    inst.wait_log("warning: pyfix/smtp: bad command startup -- throttling")
+    time.sleep(1)
+    log = inst.maillog()
+    assert "status=sent" not in log and "status=bounced" not in log
+    assert inst.queue_files("active") + inst.queue_files("deferred") + \
+        inst.queue_files("incoming") != []
