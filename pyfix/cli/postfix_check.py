@@ -95,11 +95,14 @@ def _check_values(config: Config) -> None:
 
 
 def _check_support(config: Config) -> None:
-    from pyfix.config.support import service_problems
+    from pyfix.config.support import master_problems, service_problems
     from pyfix.master.services import IMPLEMENTED
 
     seen: set[str] = set()
     try:
+        for problem in master_problems(config):
+            seen.add(str(problem))
+            msg_warn(str(problem))
         for entry in config.master:
             if entry.process_name not in IMPLEMENTED:
                 continue

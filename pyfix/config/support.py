@@ -5,7 +5,7 @@
 SUMMARY
     IMPLEMENTED, READ_NOT_IMPLEMENTED, FIXED, TRANSPORT_SUFFIXES,
     CHECKED_ELSEWHERE, GUARDS,
-    Problem, service_problems(), check_service()
+    Problem, service_problems(), master_problems(), check_service()
 
 DESCRIPTION
     IMPLEMENTED lists every parameter that pyfix's code reads, with
@@ -50,6 +50,9 @@ DESCRIPTION
 
         SERVICE: parameter NAME = VALUE is not supported by pyfix yet,
         and SERVICE will not run without it: REASON
+
+    master_problems() does the same for the master's own parameters
+    (master(8)), which the master logs at start.
 
     check_service() logs each Problem of a service once, at start;
     "postfix check" prints them for every service (cli/postfix_check.py).
@@ -264,6 +267,7 @@ GUARDS: Final[dict[str, Guard]] = {
     "lmtp_tls_policy_maps": _TLS_MAPS,
     "smtp_tls_per_site": _TLS_MAPS,
     "lmtp_tls_per_site": _TLS_MAPS,
+    "master_service_disable": Guard("the services that it disables would run"),
     "smtp_sasl_auth_enable": _SASL,
     "lmtp_sasl_auth_enable": _SASL,
 }
@@ -393,6 +397,11 @@ def service_problems(view: Config) -> list[Problem]:
         library = _library_view(view, selector)
         problems += _daemon_problems(library, _label(library) or daemon, daemon)
     return list(dict.fromkeys(problems))
+
+
+def master_problems(config: Config) -> list[Problem]:
+    """What the master itself (main.cf alone) does not support."""
+    return list(_daemon_problems(config, "master", "master"))
 
 
 def check_service(view: Config, warn: Callable[[str], None],

@@ -24,6 +24,7 @@ from pyfix.config.support import (
     IMPLEMENTED,
     READ_NOT_IMPLEMENTED,
     Problem,
+    master_problems,
     service_problems,
 )
 from pyfix.embedded import render
@@ -121,7 +122,7 @@ def test_lists_are_consistent() -> None:
     assert not set(GUARDS) & set(FIXED)
     assert all(registry.is_builtin(name) for name in [*IMPLEMENTED, *GUARDS, *FIXED])
     # Every guard is read by a daemon that pyfix runs, so some service checks it.
-    daemons = set(COMMANDS) | {d for libs in EMBEDDED.values() for d, _ in libs}
+    daemons = set(COMMANDS) | {d for libs in EMBEDDED.values() for d, _ in libs} | {"master"}
     for name in GUARDS:
         assert any(name in READERS[d] for d in daemons), name
 
@@ -143,7 +144,7 @@ def config(main: dict[str, str], master_cf: str = MASTER_CF) -> Config:
 
 def problems(main: dict[str, str], master_cf: str = MASTER_CF) -> list[Problem]:
     cfg = config(main, master_cf)
-    found: list[Problem] = []
+    found: list[Problem] = master_problems(cfg)
     for entry in cfg.master:
         if entry.process_name in COMMANDS:
             found += service_problems(cfg.for_service(entry.name, entry.type))
@@ -165,7 +166,7 @@ def other_value(name: str) -> str:
 def run_daemons() -> dict[str, set[str]]:
     """Parameter -> the pyfix-run daemons whose manual page lists it."""
     readers: dict[str, set[str]] = {}
-    daemons = set(COMMANDS) | {d for libs in EMBEDDED.values() for d, _ in libs}
+    daemons = set(COMMANDS) | {d for libs in EMBEDDED.values() for d, _ in libs} | {"master"}
     for daemon in daemons:
         for name in READERS[daemon]:
             readers.setdefault(name, set()).add(daemon)
@@ -285,6 +286,7 @@ def test_per_transport_parameters() -> None:
     ("smtp_enforce_tls", "yes", "smtp/unix"),
     ("smtp_tls_policy_maps", "texthash:/etc/tls_policy", "smtp/unix"),
     ("smtp_sasl_auth_enable", "yes", "relay/unix"),
+    ("master_service_disable", "inet", "master"),
 ])
 def test_guard_stops_the_service(name: str, value: str, service: str) -> None:
     found = [p for p in problems({name: value}) if p.service == service and p.name == name]

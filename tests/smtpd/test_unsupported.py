@@ -139,3 +139,21 @@ def test_tls_requirement_keeps_mail_in_the_queue(pyfix_instance: Callable[..., I
     assert "status=sent" not in log and "status=bounced" not in log
     assert inst.queue_files("active") + inst.queue_files("deferred") + \
         inst.queue_files("incoming") != []
+
+
+def test_master_service_disable_keeps_the_master_from_starting(
+        pyfix_instance: Callable[..., Instance]) -> None:
+    inst = pyfix_instance("master_service_disable = inet\nimport_environment = TZ\n",
+                          start=False)
+    inst.expect_unsupported = True
+    line = (f"master: parameter master_service_disable = inet {NOT_SUPPORTED}, and master "
+            "will not run without it: the services that it disables would run")
+    result = inst.postfix("start")
+    assert result.returncode == 1
+    assert f"postfix: warning: {line}\n" in result.stderr
+    assert f"postfix: warning: master: parameter import_environment = TZ {NOT_SUPPORTED}\n" \
+        in result.stderr
+    assert "fatal: mail system startup failed" in result.stderr
+    inst.wait_log("postfix/master[")
+    assert re.search(rf"postfix/master\[\d+\]: fatal: {re.escape(line)}\n", inst.maillog())
+    assert not wait_for(lambda: inst._listening(), 1)
