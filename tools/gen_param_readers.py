@@ -45,7 +45,7 @@ DAEMONS = (
     "scache", "showq", "smtp", "smtpd", "spawn", "tlsmgr", "tlsproxy",
     "trivial-rewrite", "verify", "virtual",
 )
-ITEM = re.compile(r'^\.IP "\\fB([a-z0-9_]+) \(', re.MULTILINE)
+ITEM = re.compile(r'^\.IP "\\fB([A-Za-z0-9_]+) \(', re.MULTILINE)
 HEADER = '''"""NAME
     pyfix.config.param_readers - which Postfix daemon reads which parameter
 
