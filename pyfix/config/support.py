@@ -11,9 +11,10 @@ DESCRIPTION
     IMPLEMENTED lists every parameter that pyfix's code reads, with
     None when every value works, or the values that work when pyfix
     implements only some (smtpd_tls_security_level: none and encrypt,
-    not may).  READ_NOT_IMPLEMENTED names the few that pyfix reads only to
-    stand in for them (smtpd_milters).  FIXED lists parameters that pyfix does not read because
-    it always behaves as one value does (biff = no).  TRANSPORT_SUFFIXES
+    not may).  READ_NOT_IMPLEMENTED names the few that pyfix reads only
+    to stand in for them (smtpd_milters).  FIXED lists parameters that
+    pyfix does not read because it always behaves as one value does
+    (biff = no; client rate limits of 0).  TRANSPORT_SUFFIXES
     are the per-transport parameters (relay_destination_concurrency_limit
     and the like) that qmgr and pipe read.  tests/config/test_support.py
     keeps the lists true to the code: every parameter name the code
