@@ -22,6 +22,11 @@ DESCRIPTION
     doing; SIGHUP (sent on "postfix reload") does the same, and the
     master starts a replacement with the new configuration.
 
+    Before the service starts, pyfix.config.support logs one warning for
+    each parameter that main.cf or the service's -o options set and that
+    pyfix does not implement; one that guards mail (milters, content
+    filters, TLS requirements, ...) is fatal instead.
+
     Parameters read: mail_owner, and everything the service reads.
 
 DIAGNOSTICS
@@ -43,6 +48,7 @@ from dataclasses import dataclass
 
 from pyfix.config.load import ConfigLoadError, load_config
 from pyfix.config.store import Config
+from pyfix.config.support import check_service
 from pyfix.log.maillog import MailLog, open_maillog
 
 
@@ -124,6 +130,8 @@ def main() -> None:
     assert entry is not None
     log = open_maillog(config, entry.process_name)
     log.prepare()
+    if not check_service(config, log.warn, log.fatal):
+        raise SystemExit(1)
     fds = [int(fd) for fd in os.environ.get("PYFIX_LISTEN_FDS", "").split(",") if fd]
     listeners = [socket.socket(fileno=fd) for fd in fds]
     from pyfix.master.services import IMPLEMENTED

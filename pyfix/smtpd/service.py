@@ -17,7 +17,7 @@ DESCRIPTION
     "postfix reload" never cuts a session.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, and everything
-    that ServerSettings, RelayPolicy, the cleanup library (in the view of
+    that ServerSettings, RelayPolicy, the milter gate, the cleanup library (in the view of
     the service that cleanup_service_name names) and the mail log read.
 
 DIAGNOSTICS
@@ -37,6 +37,7 @@ from pyfix.config.types import ConfigValueError
 from pyfix.master.runtime import event_loop, preload
 from pyfix.smtp.settings import ServerSettings, SettingsError
 from pyfix.smtpd.etrn import EtrnHandler
+from pyfix.smtpd.milter_gate import milter_gate
 from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
 from pyfix.smtpd.session import SmtpdContext, serve_connection
 
@@ -101,6 +102,7 @@ def serve(ctx: ServiceContext) -> None:
             timeout=float(config.get_time("smtpd_timeout")),
             peername_lookup=config.get_bool("smtpd_peername_lookup"),
             etrn=EtrnHandler(config, ctx.log.warn),
+            milter=milter_gate(config),
         )
     except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
         ctx.log.fatal(str(exc))
