@@ -24,7 +24,8 @@ DESCRIPTION
     - otherwise standard error.
 
     Text from clients never reaches the log raw: control characters and
-    bytes that are not UTF-8 become "?" (see msg.printable()).
+    bytes that are not UTF-8 become "?", and with "smtputf8_enable = no"
+    every non-ASCII byte does (printable.py).
 
     Parameters read: syslog_name, syslog_facility, maillog_file,
     myhostname (passed in by the caller through a Config).
@@ -43,7 +44,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from pyfix.log.msg import printable
+from pyfix.log.printable import printable
 
 if TYPE_CHECKING:
     from pyfix.config.store import Config
