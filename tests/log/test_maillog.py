@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pyfix.log.maillog import MailLog, format_line
+from pyfix.config.load import load_config
+from pyfix.log.maillog import MailLog, format_line, open_maillog
 from pyfix.log.printable import printable, set_utf8_enable
 from tests import oracle
 from tests.instance import REPO
@@ -110,3 +111,26 @@ def test_postlog_utf8_like_postfix(tmp_path: Path, setting: str) -> None:
     assert written["pyfix"] == written["postfix"]
     utf8 = setting in ("smtputf8_enable = yes", "compatibility_level = 3.7")
     assert written["postfix"][1] == ("müller € x\n" if utf8 else "m??ller ??? x\n")
+
+
+def test_service_log_follows_its_own_smtputf8_enable(tmp_path: Path) -> None:
+    # Real Postfix 3.7.11, smtpd with "-o smtputf8_enable=no" in master.cf
+    # and a main.cf at compatibility_level 3.7, logged (checked by hand):
+    #   NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 454 4.7.1
+    #   <m  ller@remote.example>: Relay access denied; from=<a@b.example>
+    #   to=<m??ller@remote.example> proto=ESMTP helo=<x>
+    # while the other services keep UTF-8 under main.cf's "yes".
+    (tmp_path / "main.cf").write_text(
+        f"compatibility_level = 3.7\nmaillog_file = {tmp_path}/maillog\n")
+    (tmp_path / "master.cf").write_text(
+        "smtp inet n - n - - smtpd -o smtputf8_enable=no\n"
+        "cleanup unix n - n - 0 cleanup\n")
+    config = load_config(str(tmp_path))
+    for service in ("smtp", "cleanup"):
+        log = open_maillog(config.for_service(service), service)
+        log.info(f"to=<müller@remote.example> {service}")
+        log.close()
+    lines = (tmp_path / "maillog").read_text().splitlines()
+    pid = os.getpid()
+    assert lines[0].endswith(f"postfix/smtp[{pid}]: to=<m??ller@remote.example> smtp")
+    assert lines[1].endswith(f"postfix/cleanup[{pid}]: to=<müller@remote.example> cleanup")
