@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyfix.config.load import ConfigLoadError, load_config
+from pyfix.config.load import ConfigLoadError, load_config, set_service_utf8
 from pyfix.config.store import Config
 from pyfix.config.support import check_service
 from pyfix.log.maillog import MailLog, open_maillog
@@ -123,6 +123,7 @@ def main() -> None:
     os.environ["MAIL_CONFIG"] = confdir
     try:
         config = load_config(confdir).for_service(name, type_)
+        set_service_utf8(config)
     except (ConfigLoadError, KeyError) as exc:
         sys.stderr.write(f"pyfix/master child: fatal: {exc}\n")
         raise SystemExit(1) from None

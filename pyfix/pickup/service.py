@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, cast
 
 from pyfix.config.store import Config, ExpansionError
 from pyfix.master.runtime import preload
-from pyfix.pickup.cleanup_api import CleanupServiceAPI, cleanup_available
+from pyfix.pickup.cleanup_api import CleanupServiceAPI
 from pyfix.pickup.pickup import PickupSettings, scan_maildrop
 from pyfix.queue.layout import QueueLayout
 
@@ -122,9 +122,6 @@ async def _serve(ctx: ServiceContext, layout: QueueLayout, cleanup: CleanupServi
 
 def serve(ctx: ServiceContext) -> None:
     config = ctx.config
-    if not cleanup_available():
-        ctx.log.fatal("the cleanup library (pyfix.cleanup) is not installed")
-        raise SystemExit(1)
     try:
         settings = make_settings(config)
         layout = QueueLayout.from_config(config)

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 from pyfix.delivery.agent import Delivery
 from pyfix.delivery.dsn import Dsn
 from pyfix.flush.client import flush_init
-from pyfix.log.msg import printable
+from pyfix.log.printable import printable
 from pyfix.master.runtime import event_loop, preload
 from pyfix.qmgr.done import MessageDone, Notices
 from pyfix.qmgr.message import RETRY, ActiveMessage, Route, route_recipient

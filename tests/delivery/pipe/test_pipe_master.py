@@ -6,19 +6,13 @@ service runs golden/capture.sh as user nobody (when root).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pwd
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from tests.delivery.pipe.harness import GOLDEN
 from tests.instance import DELIVERY_MASTER_CF, Instance, wait_for, world_traversable_dir
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("pyfix.qmgr.service") is None,
-                                reason="pyfix.qmgr.service is not available")
 
 
 def test_pipe_error_discard_through_the_master(
