@@ -17,8 +17,12 @@ DESCRIPTION
     "postfix reload" never cuts a session.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, and everything
-    that ServerSettings, RelayPolicy, the cleanup library (in the view of
-    the service that cleanup_service_name names) and the mail log read.
+    that ServerSettings, RelayPolicy, the mail log, the cleanup library
+    (in the view of the service that cleanup_service_name names) and
+    the trivial-rewrite library (in the view of the service that
+    rewrite_service_name names) read.  smtpd asks trivial-rewrite for a
+    recipient's address class, as Postfix's smtpd does, so an smtpd
+    "-o relay_domains=..." changes nothing there.
 
 DIAGNOSTICS
     A configuration error is logged as fatal and ends the process with
@@ -32,9 +36,10 @@ import signal
 from typing import TYPE_CHECKING
 
 from pyfix.cleanup import CleanupService
-from pyfix.config.store import Config, ExpansionError
+from pyfix.config.store import ExpansionError
 from pyfix.config.types import ConfigValueError
 from pyfix.master.runtime import event_loop, preload
+from pyfix.rewrite.service import TrivialRewrite
 from pyfix.smtp.settings import ServerSettings, SettingsError
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
@@ -42,20 +47,6 @@ from pyfix.smtpd.session import SmtpdContext, serve_connection
 
 if TYPE_CHECKING:
     from pyfix.master.child import ServiceContext
-
-
-def _cleanup(config: Config) -> CleanupService:
-    """cleanup in the view that cleanup_service_name names, with trivial-rewrite
-    (rewrite_service_name's view) as its address rewriting."""
-    from pyfix.cleanup.settings import cleanup_config
-    from pyfix.rewrite.rewrite import Rewriter
-
-    view = cleanup_config(config)
-    try:
-        rewrite_view = view.for_service(view.get("rewrite_service_name"), "unix")
-    except KeyError:
-        rewrite_view = view
-    return CleanupService.for_client(config, rewrite=Rewriter(rewrite_view).rewrite_addr)
 
 
 async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
@@ -95,8 +86,8 @@ def serve(ctx: ServiceContext) -> None:
         smtpd = SmtpdContext(
             config=config,
             settings=ServerSettings.from_config(config),
-            policy=RelayPolicy(config),
-            cleanup=_cleanup(config),
+            policy=RelayPolicy(config, TrivialRewrite.for_client(config)),
+            cleanup=CleanupService.for_client(config),
             log=ctx.log,
             timeout=float(config.get_time("smtpd_timeout")),
             peername_lookup=config.get_bool("smtpd_peername_lookup"),
