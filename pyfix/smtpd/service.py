@@ -2,7 +2,7 @@
     pyfix.smtpd.service - the smtpd service process
 
 SUMMARY
-    serve()
+    serve(), smtpd_context()
 
 DESCRIPTION
     Entry point that the master calls (pyfix.master.child) for a master.cf
@@ -36,7 +36,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from pyfix.cleanup import CleanupService
-from pyfix.config.store import ExpansionError
+from pyfix.config.store import Config, ExpansionError
 from pyfix.config.types import ConfigValueError
 from pyfix.master.runtime import event_loop, preload
 from pyfix.rewrite.service import TrivialRewrite
@@ -46,6 +46,7 @@ from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
 from pyfix.smtpd.session import SmtpdContext, serve_connection
 
 if TYPE_CHECKING:
+    from pyfix.log.maillog import MailLog
     from pyfix.master.child import ServiceContext
 
 
@@ -80,19 +81,24 @@ async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
         await asyncio.wait(set(sessions), timeout=smtpd.timeout)
 
 
+def smtpd_context(config: Config, log: MailLog) -> SmtpdContext:
+    """Everything one smtpd service needs, from its own view (config):
+    the libraries each in the view of the service that it belongs to."""
+    return SmtpdContext(
+        config=config,
+        settings=ServerSettings.from_config(config),
+        policy=RelayPolicy(config, TrivialRewrite.for_client(config)),
+        cleanup=CleanupService.for_client(config),
+        log=log,
+        timeout=float(config.get_time("smtpd_timeout")),
+        peername_lookup=config.get_bool("smtpd_peername_lookup"),
+        etrn=EtrnHandler(config, log.warn),
+    )
+
+
 def serve(ctx: ServiceContext) -> None:
-    config = ctx.config
     try:
-        smtpd = SmtpdContext(
-            config=config,
-            settings=ServerSettings.from_config(config),
-            policy=RelayPolicy(config, TrivialRewrite.for_client(config)),
-            cleanup=CleanupService.for_client(config),
-            log=ctx.log,
-            timeout=float(config.get_time("smtpd_timeout")),
-            peername_lookup=config.get_bool("smtpd_peername_lookup"),
-            etrn=EtrnHandler(config, ctx.log.warn),
-        )
+        smtpd = smtpd_context(ctx.config, ctx.log)
     except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
         ctx.log.fatal(str(exc))
         raise SystemExit(1) from None

@@ -134,11 +134,12 @@ class Connection:
         return ev.Accept()
 
     async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
-        assert self.mail is not None
-        reply = self.ctx.policy.check_rcpt(self.client.addr, request.address, self.mail.address)
+        sender = self.mail.address if self.mail is not None else ""
+        reply = self.ctx.policy.check_rcpt(self.client.addr, request.address, sender)
         if reply is not None:
             self.server.log_reject(f"{reply.code} {reply.enhanced} {reply.text}")
             return reply
+        assert self.mail is not None
         params = request.params
         notify = sum(DSN_NOTIFY_BITS.get(word.upper(), 0) for word in params.notify)
         orcpt = (f"{params.orcpt[0]};{params.orcpt[1]}" if params.orcpt
