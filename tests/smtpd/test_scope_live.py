@@ -13,8 +13,8 @@ codes, recipient_delimiter and the local-domain test of smtpd's table
 search follow smtpd's own -o.  The cleanup service that smtpd names
 (cl-scope) in turn rewrites through its own rewrite_service_name
 (rw-clean, myorigin = clean-origin.example) and has header_checks of its
-own, so that its WARN log line shows which trivial-rewrite rewrote the
-unqualified envelope sender.  Every dialogue's replies and normalized
+own (not smtpd's -o header_checks), so that its WARN log line shows which
+trivial-rewrite rewrote the unqualified envelope sender.  Every dialogue's replies and normalized
 smtpd and cleanup log lines must be the same on both.  Needs root (a
 Postfix master) and Debian's postfix package; skipped otherwise.
 """
@@ -46,6 +46,8 @@ SMTPD_ARGS = (
     " -o show_user_unknown_table_name=no"
     " -o virtual_mailbox_maps=texthash:@FILES@/vmbox"
     " -o relay_recipient_maps=texthash:@FILES@/relayrcpt"
+    " -o unknown_relay_recipient_reject_code=450"
+    " -o header_checks=regexp:@FILES@/smtpd_header_checks"
 )
 MASTER_CF = """\
 rw-scope unix - - n - - trivial-rewrite
@@ -54,6 +56,7 @@ rw-scope unix - - n - - trivial-rewrite
   -o virtual_alias_domains=rw-valias.example -o virtual_mailbox_domains=rw-vmbox.example
   -o proxy_interfaces=192.0.2.7 -o myorigin=rw-origin.example -o recipient_delimiter=-
   -o transport_maps=texthash:@FILES@/transport -o relocated_maps=texthash:@FILES@/relocated
+  -o local_recipient_maps= -o unknown_local_recipient_reject_code=450
 cl-scope unix n - n - 0 cleanup
   -o rewrite_service_name=rw-clean -o header_checks=regexp:@FILES@/header_checks
 rw-clean unix - - n - - trivial-rewrite -o myorigin=clean-origin.example
@@ -66,11 +69,12 @@ FILES = {
     "vmbox": "known@rw-vmbox.example x\n",
     "relayrcpt": "known@rw-relay.example x\n",
     "header_checks": "/^Subject: scope/ WARN scope check\n",
+    "smtpd_header_checks": "/^Subject:/ REJECT smtpd's -o header_checks are not cleanup's\n",
 }
 # (recipient, what Postfix decides and why)
 RECIPIENTS = [
     ("known@rw-relay.example", "relay class by rw-scope's relay_domains; relay_recipient_maps"),
-    ("other@rw-relay.example", "smtpd's relay_recipient_maps does not list it"),
+    ("other@rw-relay.example", "smtpd's relay_recipient_maps and reject code"),
     ("x@smtpd-relay.example", "smtpd's -o relay_domains does not make a relay class"),
     ("a.b@sub.rw-relay.example", "rw-scope's parent_domain_matches_subdomains, not smtpd's"),
     ("known@rw-local.example", "local by rw-scope, but smtpd's table search does not strip it"),
@@ -86,7 +90,8 @@ RECIPIENTS = [
     ("bare", "rw-scope's myorigin qualifies it: not local"),
     ("known+ext@localhost", "smtpd's recipient_delimiter strips +ext"),
     ("known-ext@localhost", "rw-scope's recipient_delimiter is not smtpd's"),
-    ("unknown@localhost", "smtpd's show_user_unknown_table_name = no"),
+    ("unknown@localhost", "smtpd's show_user_unknown_table_name = no, smtpd's local "
+                          "recipient table and code, not rw-scope's"),
     ("postmaster@localhost", "exempt from local_recipient_maps"),
     ("MAILER-DAEMON@localhost", "exempt from local_recipient_maps"),
     ("x@blocked.example", "rw-scope's transport_maps: error transport"),
