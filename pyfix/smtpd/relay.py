@@ -45,11 +45,13 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyfix.address.matchlist import addr_list
 from pyfix.config.lists import split_list
 from pyfix.config.store import Config
+from pyfix.log.msg import msg_warn
 from pyfix.rewrite.local import LocalDestination
 from pyfix.rewrite.reply import ResolveFlag, ResolveReply
 from pyfix.rewrite.service import TrivialRewrite
@@ -76,6 +78,7 @@ def _reply(code: int, enhanced: str, text: str) -> Reply:
 class RelayPolicy:
     config: Config
     trivial: TrivialRewrite
+    warn: Callable[[str], None] = msg_warn
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -87,10 +90,10 @@ class RelayPolicy:
             raise UnsupportedRestriction(
                 f"smtpd_relay_restrictions: {unknown[0]}: not yet supported by pyfix")
         # smtpd's own resolve_local(): table searches, permit_inet_interfaces.
-        self.local = LocalDestination(cfg)
+        self.local = LocalDestination(cfg, warn=self.warn)
         # The address class: trivial-rewrite in the rewrite service's view.
         self.resolver = SmtpdResolver(self.trivial)
-        self.unlisted = UnlistedRecipient(cfg, self.local)
+        self.unlisted = UnlistedRecipient(cfg, self.local, self.warn)
 
     def rewrite_context(self, client_addr: str) -> str:
         """"local" when local_header_rewrite_clients lets the client's headers

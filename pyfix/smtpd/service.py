@@ -87,7 +87,7 @@ def smtpd_context(config: Config, log: MailLog) -> SmtpdContext:
     return SmtpdContext(
         config=config,
         settings=ServerSettings.from_config(config),
-        policy=RelayPolicy(config, TrivialRewrite.for_client(config)),
+        policy=RelayPolicy(config, TrivialRewrite.for_client(config), log.warn),
         cleanup=CleanupService.for_client(config),
         log=log,
         timeout=float(config.get_time("smtpd_timeout")),

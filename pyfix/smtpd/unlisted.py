@@ -52,8 +52,11 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyfix.config.store import Config
 from pyfix.delivery.error import dsn_split
+from pyfix.log.msg import msg_warn
 from pyfix.rewrite.local import LocalDestination
 from pyfix.rewrite.reply import ResolveFlag, ResolveReply
 from pyfix.rewrite.transport import MAIL_SERVICE_ERROR, MAIL_SERVICE_RETRY
@@ -83,13 +86,14 @@ def rcpt_dsn_fix(status: str) -> str:
     return f"{status[0]}.{RCPT_DSN_DETAIL.get(status[4:], '1.0')}"
 
 
-def _maps(config: Config, name: str) -> Maps | None:
+def _maps(config: Config, name: str, warn: Callable[[str], None]) -> Maps | None:
     spec = config.get(name)
-    return Maps(name, spec) if spec else None
+    return Maps(name, spec, warn=warn) if spec else None
 
 
 class UnlistedRecipient:
-    def __init__(self, config: Config, local: LocalDestination) -> None:
+    def __init__(self, config: Config, local: LocalDestination,
+                 warn: Callable[[str], None] = msg_warn) -> None:
         self.enabled = config.get_bool("smtpd_reject_unlisted_recipient")
         self.local = local
         self.myorigin = config.get("myorigin").lower()
@@ -98,10 +102,10 @@ class UnlistedRecipient:
         self.alias_code = config.get_int("unknown_virtual_alias_reject_code")
         self.exempt = tuple(f"{user.lower()}@" for user in (
             "postmaster", "MAILER-DAEMON", config.get("double_bounce_sender")))
-        self.accepting = [m for m in (_maps(config, name) for name in (
+        self.accepting = [m for m in (_maps(config, name, warn) for name in (
             "recipient_canonical_maps", "canonical_maps", "virtual_alias_maps"))
             if m is not None]
-        self.by_class = [(flag, _maps(config, table), config.get_int(code), title)
+        self.by_class = [(flag, _maps(config, table, warn), config.get_int(code), title)
                          for flag, table, code, title in CLASS_TABLES]
 
     def _is_local(self, domain: str) -> bool:

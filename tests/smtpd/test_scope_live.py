@@ -121,3 +121,34 @@ def differential() -> Iterator[Differential]:
 @pytest.mark.parametrize("name", list(DIALOGUES))
 def test_scope_of_o_same_as_postfix(differential: Differential, name: str) -> None:
     differential.check(name, DIALOGUES[name])
+
+
+# Lookup failures: in the rewrite service's tables (the resolver fails) and in
+# smtpd's own recipient table.
+FAIL_MAIN_CF = """\
+relay_domains =
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+local_recipient_maps = fail:smtpd-local
+"""
+FAIL_SMTPD_ARGS = "-o rewrite_service_name=rw-fail -o relay_domains=fail:smtpd-relay"
+FAIL_MASTER_CF = """\
+rw-fail unix - - n - - trivial-rewrite -o relay_domains=fail:rw-relay -o local_recipient_maps=
+"""
+FAIL_DIALOGUES: dict[str, list[StepSpec]] = {
+    "lookup_failures": [EHLO, b"MAIL FROM:<s@example.org>\r\n",
+                        b"RCPT TO:<x@remote.example>\r\n",      # rw-fail's relay_domains
+                        b"RCPT TO:<unknown@localhost>\r\n",     # smtpd's local_recipient_maps
+                        b"RCPT TO:<postmaster@localhost>\r\n",  # exempt
+                        b"QUIT\r\n"],
+}
+
+
+@pytest.fixture(scope="module")
+def failing() -> Iterator[Differential]:
+    with Differential(FAIL_MAIN_CF, FAIL_MASTER_CF, smtpd_args=FAIL_SMTPD_ARGS) as diff:
+        yield diff
+
+
+@pytest.mark.parametrize("name", list(FAIL_DIALOGUES))
+def test_lookup_failures_same_as_postfix(failing: Differential, name: str) -> None:
+    failing.check(name, FAIL_DIALOGUES[name])
