@@ -150,13 +150,10 @@ class CleanupService:
         """The service that caller's cleanup_service_name names, logging as
         cleanup, with trivial-rewrite as that cleanup service reaches it:
         the view of the cleanup service's own rewrite_service_name."""
-        from pyfix.rewrite.rewrite import Rewriter
-        from pyfix.rewrite.service import rewrite_view, trivial_rewrite_log
+        from pyfix.rewrite.service import TrivialRewrite
 
         view = cleanup_config(caller)
-        trivial = rewrite_view(view)
-        trivial_log = trivial_rewrite_log(trivial)
-        rewrite = Rewriter(trivial, info=trivial_log.info, warn=trivial_log.warn).rewrite_addr
+        rewrite = TrivialRewrite.for_client(view).rewrite_addr
         return cls(view, open_maillog(view, "cleanup"), rewrite=rewrite, checks=checks)
 
     def open(self, sender: str, flags: int = CLEANUP_FLAG_MASK_EXTERNAL, *,
