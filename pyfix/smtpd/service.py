@@ -95,7 +95,7 @@ def serve(ctx: ServiceContext) -> None:
         smtpd = SmtpdContext(
             config=config,
             settings=ServerSettings.from_config(config),
-            policy=RelayPolicy(config),
+            policy=RelayPolicy(config, ctx.log.warn),
             cleanup=_cleanup(config),
             log=ctx.log,
             timeout=float(config.get_time("smtpd_timeout")),
