@@ -27,8 +27,9 @@ DESCRIPTION
     routed recipient (user%remote@local, remote!user@local) is not an
     authorized destination unless allow_untrusted_routing = yes.
 
-    A table lookup failure gives "451 4.3.0 <rcpt>: Temporary lookup
-    failure" (retry) or "451 4.3.5 Server configuration error" (config).
+    A table lookup failure (retry, or a table that is unavailable) gives
+    "451 4.3.0 <rcpt>: Temporary lookup failure"; smtpd's own tables log
+    'TYPE:NAME lookup error for "KEY"' through warn.
 
     Parameters read: mynetworks, smtpd_relay_restrictions,
     allow_untrusted_routing, local_header_rewrite_clients, and (smtpd's
@@ -142,7 +143,7 @@ class RelayPolicy:
         try:
             return (self.check_relay(client_addr, recipient, sender)
                     or self.unlisted.check(recipient, self.resolve(sender, recipient)))
-        except TableRetryError:
-            return _reply(451, "4.3.0", f"<{recipient}>: Temporary lookup failure")
         except TableError:
-            return _reply(451, "4.3.5", "Server configuration error")
+            # Postfix's wording for any lookup error here: a table that is
+            # unavailable fails as "try again" too (its surrogate table).
+            return _reply(451, "4.3.0", f"<{recipient}>: Temporary lookup failure")
