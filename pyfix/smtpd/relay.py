@@ -98,7 +98,8 @@ class RelayPolicy:
 
     def rewrite_context(self, client_addr: str) -> str:
         """"local" when local_header_rewrite_clients lets the client's headers
-        be rewritten (permit_inet_interfaces, permit_mynetworks), else "remote"."""
+        be rewritten (permit_inet_interfaces: an address of $inet_interfaces,
+        not of $proxy_interfaces; permit_mynetworks), else "remote"."""
         for item in split_list(self.config.get("local_header_rewrite_clients")):
             if item == "permit_inet_interfaces" and self._own_address(client_addr):
                 return "local"
@@ -108,7 +109,7 @@ class RelayPolicy:
 
     def _own_address(self, addr: str) -> bool:
         try:
-            return ipaddress.ip_address(addr) in self.local.own_addresses()
+            return ipaddress.ip_address(addr) in self.local.inet_addresses()
         except ValueError:
             return False
 

@@ -115,3 +115,15 @@ def test_lookup_failures(tmp_path: Path) -> None:
     # An unavailable table fails as "try again", as Postfix's surrogate table does.
     assert answer(p, "unknown@localhost") == (
         "451 4.3.0 <unknown@localhost>: Temporary lookup failure")
+
+
+def test_permit_inet_interfaces_is_inet_interfaces_only() -> None:
+    # Postfix's permit_inet_interfaces (local_header_rewrite_clients) asks
+    # own_inet_addr(): $proxy_interfaces do not count.
+    p = policy("proxy_interfaces = 192.0.2.1\n")
+    assert p.rewrite_context("127.0.0.1") == "local"
+    assert p.rewrite_context("192.0.2.1") == "remote"
+    assert answer(p, "known@[192.0.2.1]") == "250 2.1.5 Ok"  # a local literal all the same
+    assert p.rewrite_context("127.0.0.2") == "remote"
+    assert policy("local_header_rewrite_clients = permit_mynetworks\n").rewrite_context(
+        "127.0.0.2") == "local"
