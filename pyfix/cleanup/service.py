@@ -52,9 +52,11 @@ DESCRIPTION
     The address rewriting (RewriteHook) and content inspection
     (ContentChecks) hooks can be passed in; by default they are
     rewrite.default_rewrite() and tables built from header_checks,
-    mime_header_checks and body_checks.
+    mime_header_checks and body_checks.  for_client() passes the real
+    trivial-rewrite, in the view of the service that the cleanup
+    service's own rewrite_service_name names (not the client's).
 
-    Parameters read: those of settings.py, checks.py and the queue
+    Parameters read: rewrite_service_name, those of settings.py, checks.py and the queue
     layout (queue_directory, hash_queue_depth, hash_queue_names,
     enable_long_queue_ids) in the cleanup service's view;
     queue_service_name (qmgr is woken through public/NAME after each
@@ -95,6 +97,7 @@ from pyfix.cleanup.status import (
     CLEANUP_STAT_BAD,
     CLEANUP_STAT_MASK_CANT_BOUNCE,
     CLEANUP_STAT_RCPT,
+    CLEANUP_STAT_SIZE,
     CleanupResult,
 )
 from pyfix.config.store import Config
@@ -143,10 +146,15 @@ class CleanupService:
         self.queue_service = config.get("queue_service_name")
 
     @classmethod
-    def for_client(cls, caller: Config, *, rewrite: RewriteHook | None = None,
-                   checks: ContentChecks | None = None) -> CleanupService:
-        """The service that caller's cleanup_service_name names, logging as cleanup."""
+    def for_client(cls, caller: Config, *, checks: ContentChecks | None = None,
+                   ) -> CleanupService:
+        """The service that caller's cleanup_service_name names, logging as
+        cleanup, with trivial-rewrite as that cleanup service reaches it:
+        the view of the cleanup service's own rewrite_service_name."""
+        from pyfix.rewrite.service import TrivialRewrite
+
         view = cleanup_config(caller)
+        rewrite = TrivialRewrite.for_client(view).rewrite_addr
         return cls(view, open_maillog(view, "cleanup"), rewrite=rewrite, checks=checks)
 
     def open(self, sender: str, flags: int = CLEANUP_FLAG_MASK_EXTERNAL, *,
@@ -160,9 +168,12 @@ class CleanupService:
 
     def wake_qmgr(self) -> None:
         """Tell qmgr that a new message is in incoming (as cleanup's
-        mail_stream_finish() does); qmgr's periodic scan covers a failure."""
-        mail_trigger(self.layout.queue_directory, "public", self.queue_service,
-                     QMGR_REQ_SCAN_INCOMING, timeout=1.0)
+        mail_stream_finish() does); a failure is logged as a warning ("unable
+        to look up public/qmgr: ..."), and qmgr's periodic scan covers it."""
+        failure = mail_trigger(self.layout.queue_directory, "public", self.queue_service,
+                               QMGR_REQ_SCAN_INCOMING, timeout=1.0)
+        if failure is not None:
+            self.log.warn(failure)
 
     def remove_spurious_logs(self, queue_id: str) -> None:
         """Remove defer/bounce/trace logs left under a reused queue ID."""
@@ -287,6 +298,10 @@ class CleanupStream:
             state.errs = 0
         if state.errs or discard:
             writer.abort()
+            if state.errs & CLEANUP_STAT_SIZE:
+                # Postfix's file size limit leaves its queue stream in error:
+                # closing it fails once more, and says so.
+                self.log.warn("mail_stream_cleanup: close error")
             bounce = (bool(state.errs) and not state.errs & CLEANUP_STAT_MASK_CANT_BOUNCE
                       and state.sender is not None and bool(state.flags & CLEANUP_FLAG_BOUNCE))
             return CleanupResult(self.queue_id, state.errs, state.reason, None, discard, bounce)

@@ -72,15 +72,8 @@ def cleanup_for(config: Config) -> CleanupServiceAPI:
     """cleanup as smtpd uses it: cleanup_service_name's view, logging as
     "postfix/cleanup", with trivial-rewrite in rewrite_service_name's view."""
     from pyfix.cleanup.service import CleanupService
-    from pyfix.cleanup.settings import cleanup_config
-    from pyfix.rewrite.rewrite import Rewriter
 
-    view = cleanup_config(config)
-    try:
-        rewrite_view = view.for_service(view.get("rewrite_service_name"), "unix")
-    except KeyError:
-        rewrite_view = view
-    service = CleanupService.for_client(config, rewrite=Rewriter(rewrite_view).rewrite_addr)
+    service = CleanupService.for_client(config)
     service.log.prepare()  # open the log file before dropping root
     return cast(CleanupServiceAPI, service)  # its stream has more than pickup uses
 

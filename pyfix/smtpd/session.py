@@ -10,7 +10,8 @@ DESCRIPTION
     replies when the core waits for input (so that pipelined replies go
     out together, as Postfix does), sleeps smtpd_error_sleep_time when
     the core asks, times the client out after smtpd_timeout, answers the
-    core's requests with relay.py's checks and queueing.py's queue file,
+    core's requests with relay.py's checks (RCPT, and VRFY as Postfix
+    does) and queueing.py's queue file,
     and writes the core's log lines through the service's mail log.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, mail_name,
@@ -135,14 +136,24 @@ class Connection:
             return self.data()
         if isinstance(request, ev.EndOfData):
             return await self.end_of_data()
+        if isinstance(request, ev.Vrfy):
+            return self.vrfy(request)
         if isinstance(request, ev.Etrn):
             return self.ctx.etrn.handle(request.domain, self.client.namaddr) or ev.Accept()
         return ev.Accept()
 
-    async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
-        reply = self.ctx.policy.check_rcpt(self.client.addr, request.address)
+    def recipient_check(self, address: str) -> Reply | None:
+        """relay.py's recipient checks (for the current sender, as Postfix's
+        smtpd resolves the address); a refusal is logged as Postfix logs it."""
+        sender = self.mail.address if self.mail is not None else ""
+        reply = self.ctx.policy.check_rcpt(self.client.addr, address, sender)
         if reply is not None:
-            self.server.log_reject(f"{reply.code} {reply.enhanced} {reply.text}")
+            self.server.log_reject(reply)
+        return reply
+
+    async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
+        reply = self.recipient_check(request.address)
+        if reply is not None:
             return reply
         assert self.mail is not None
         params = request.params
@@ -160,6 +171,11 @@ class Connection:
             return self.queue_failure(exc)
         self.recipients.append(request.address)
         return ev.Accept()
+
+    def vrfy(self, request: ev.Vrfy) -> ev.Verdict:
+        """VRFY gets the checks that RCPT gets (relay control, unknown local
+        users with smtpd_reject_unlisted_recipient), as in Postfix."""
+        return self.recipient_check(request.address) or ev.Accept()
 
     def open_stream(self, mail: ev.MailFrom) -> CleanupStream:
         params = mail.params

@@ -23,7 +23,10 @@ def test_pipe_error_discard_through_the_master(
         "mypipe unix - n n - - pipe\n"
         f"  flags=DRX user=nobody argv={GOLDEN / 'capture.sh'} {out} mypipe"
         " ${sender} ${recipient} ${nexthop} ${user}\n")
+    # smtpd_reject_unlisted_recipient: smtpd would refuse the error and
+    # retry transports' recipients at RCPT time, as Postfix's does.
     main_cf = ("mydestination =\nmynetworks = 127.0.0.0/8\nrecipient_delimiter = +\n"
+               "smtpd_reject_unlisted_recipient = no\n"
                "mypipe_destination_recipient_limit = 1\n"
                "transport_maps = inline:{ pipe.test=mypipe:, "
                "{ err.test = error:5.7.1 go away }, { gone.test = discard:silently }, "
