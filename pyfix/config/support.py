@@ -83,7 +83,7 @@ EVERY_VALUE = None
 IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
     name: EVERY_VALUE for name in (
         # configuration, queue and logging
-        "compatibility_level", "config_directory", "queue_directory",
+        "compatibility_level", "config_directory", "queue_directory", "data_directory",
         "process_id_directory", "hash_queue_depth", "hash_queue_names",
         "mail_owner", "setgid_group", "default_privs", "maillog_file", "syslog_facility",
         "syslog_name", "delay_logging_resolution_limit", "helpful_warnings",
@@ -111,7 +111,10 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "default_verp_delimiters", "show_user_unknown_table_name",
         "unknown_local_recipient_reject_code", "local_recipient_maps",
         "virtual_alias_domains", "virtual_mailbox_domains", "fast_flush_domains",
-        "receive_override_options",
+        "receive_override_options", "allow_untrusted_routing",
+        "smtpd_reject_unlisted_recipient", "unknown_virtual_alias_reject_code",
+        "unknown_virtual_mailbox_reject_code", "relay_recipient_maps",
+        "unknown_relay_recipient_reject_code",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",
@@ -129,7 +132,7 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "empty_address_relayhost_maps_lookup_key",
         "empty_address_default_transport_maps_lookup_key", "relocated_maps",
         # qmgr, bounce, flush, showq, pickup
-        "queue_run_delay", "minimal_backoff_time", "maximal_backoff_time",
+        "bounce_service_name", "queue_run_delay", "minimal_backoff_time", "maximal_backoff_time",
         "maximal_queue_lifetime", "bounce_queue_lifetime", "defer_transports",
         "qmgr_message_active_limit", "qmgr_message_recipient_limit",
         "default_destination_concurrency_limit", "default_destination_recipient_limit",
@@ -186,6 +189,10 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
 READ_NOT_IMPLEMENTED: Final[dict[str, str]] = {
     "smtpd_milters": "answered as Postfix answers when no milter can be reached"
                      " (smtpd/milter_gate.py)",
+    **{name: "smtpd counts the addresses it lists as known recipients (smtpd/unlisted.py),"
+             " but cleanup does not rewrite with it yet, so a service that would rewrite"
+             " with it does not start (GUARDS)"
+       for name in ("canonical_maps", "recipient_canonical_maps", "virtual_alias_maps")},
 }
 
 # Parameters that pyfix does not read because it always behaves as

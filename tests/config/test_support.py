@@ -36,6 +36,9 @@ REPO = Path(__file__).resolve().parents[2]
 # this list itself.
 NOT_READERS = ("config/params_", "config/param_readers.py", "config/support.py",
                "cli/postconf")
+# Modules whose tuples name queue-file record attributes, some of which
+# share a parameter's name (content_filter), rather than parameters.
+RECORD_TABLES = ("queue/",)
 # f-string parameter names: {p} is "smtp" or "lmtp", {helo} "helo" or "lhlo".
 FSTRING_FIELDS = {"p": ("smtp", "lmtp"), "helo": ("helo", "lhlo")}
 
@@ -61,16 +64,22 @@ maildrop  unix  -       n       n       -       -       pipe
 
 
 def _names_in_calls() -> dict[str, set[str]]:
-    """Parameter names passed as call arguments in pyfix, with the modules."""
+    """Parameter names passed as call arguments (or listed in tuples that
+    a loop reads) in pyfix, with the modules."""
     found: dict[str, set[str]] = {}
     for path in sorted((REPO / "pyfix").rglob("*.py")):
         rel = path.relative_to(REPO / "pyfix").as_posix()
         if rel.startswith(NOT_READERS):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(node, ast.Call):
+            if isinstance(node, ast.Call):
+                args = [*node.args, *(k.value for k in node.keywords)]
+            elif isinstance(node, ast.Tuple) and not rel.startswith(RECORD_TABLES):
+                # tables of parameter names that a loop reads
+                args = list(node.elts)
+            else:
                 continue
-            for arg in [*node.args, *(k.value for k in node.keywords)]:
+            for arg in args:
                 for name in _constant_names(arg):
                     if registry.is_builtin(name):
                         found.setdefault(name, set()).add(rel)

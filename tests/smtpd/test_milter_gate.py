@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.instance import REPO, Instance
-from tests.smtpd.test_differential_live import MASTER, _pyfix_main_cf
+from tests.smtpd.differential import MASTER, pyfix_main_cf
 
 GOLDEN = REPO / "tests" / "golden" / "support"
 sys.path.insert(0, str(GOLDEN))
@@ -35,7 +35,7 @@ def _session_log(inst: Instance) -> list[str]:
 @pytest.mark.parametrize("action", ["tempfail", "accept"])
 def test_same_as_postfix_with_unreachable_milter(pyfix_instance: Callable[..., Instance],
                                                  action: str) -> None:
-    inst = pyfix_instance(_pyfix_main_cf() + f"smtpd_milters = {MILTER}\n"
+    inst = pyfix_instance(pyfix_main_cf() + f"smtpd_milters = {MILTER}\n"
                           f"milter_default_action = {action}\n")
     inst.expect_unsupported = True
     assert len(DIALOGUE) == 5
@@ -54,7 +54,7 @@ def test_same_as_postfix_with_unreachable_milter(pyfix_instance: Callable[..., I
 @pytest.mark.parametrize("action", ["reject", "quarantine"])
 def test_refuses_to_start_where_it_cannot_do_the_same(
         pyfix_instance: Callable[..., Instance], action: str) -> None:
-    inst = pyfix_instance(_pyfix_main_cf() + f"smtpd_milters = {MILTER}\n"
+    inst = pyfix_instance(pyfix_main_cf() + f"smtpd_milters = {MILTER}\n"
                           f"milter_default_action = {action}\n")
     inst.expect_unsupported = True
     label = f"127.0.0.1:{inst.port}/inet"
