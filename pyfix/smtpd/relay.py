@@ -5,16 +5,12 @@ SUMMARY
     RelayPolicy
 
 DESCRIPTION
-    The checks that the accept path needs before the full restriction
-    engine arrives, with Postfix's replies and log texts:
+    The address classes that relay control needs (the restriction lists
+    themselves are pyfix.smtpd.checks), and the unlisted-recipient
+    check, with Postfix's replies and log texts:
 
-    - the default smtpd_relay_restrictions, "permit_mynetworks,
-      permit_sasl_authenticated, defer_unauth_destination" (the list in
-      main.cf is honoured for these three names and reject_unauth_
-      destination; other names are refused at start-up by
-      unsupported()): a client outside $mynetworks may only send to
-      local, virtual or relay domains, otherwise "454 4.7.1 <rcpt>:
-      Relay access denied" (554 with reject_unauth_destination);
+    - mynetworks, and whether a domain is an authorized destination
+      (local, virtual or relay: authorized_destination());
     - local recipients: a domain in $mydestination, or an address literal
       of this host ([192.168.1.1], seed S17), is local; when
       local_recipient_maps is not empty, an unknown local user gets
@@ -29,13 +25,12 @@ DESCRIPTION
 
     Parameters read: mynetworks, mydestination, relay_domains,
     virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
-    unknown_local_recipient_reject_code, smtpd_relay_restrictions,
+    unknown_local_recipient_reject_code,
     parent_domain_matches_subdomains, inet_interfaces, proxy_interfaces,
     recipient_delimiter, local_header_rewrite_clients.
 
 DIAGNOSTICS
-    UnsupportedRestriction for a restriction name that this module does
-    not implement yet.
+    Table errors propagate from check_local_recipient().
 """
 
 from __future__ import annotations
@@ -51,15 +46,6 @@ from pyfix.rewrite.local import LocalDestination
 from pyfix.smtp.replies import Reply
 from pyfix.tables.base import TableError, TableRetryError
 from pyfix.tables.maps import Maps
-
-KNOWN_RELAY_RESTRICTIONS = frozenset({
-    "permit_mynetworks", "permit_sasl_authenticated", "defer_unauth_destination",
-    "reject_unauth_destination",
-})
-
-
-class UnsupportedRestriction(Exception):
-    """A restriction that pyfix does not implement yet."""
 
 
 def _reply(code: int, enhanced: str, text: str) -> Reply:
@@ -84,11 +70,6 @@ class RelayPolicy:
         self.local_recipient_maps = Maps("local_recipient_maps", local_maps) if local_maps else None
         self.unknown_local_code = cfg.get_int("unknown_local_recipient_reject_code")
         self.recipient_delimiter = cfg.get("recipient_delimiter")
-        self.restrictions = split_list(cfg.get("smtpd_relay_restrictions"))
-        unknown = [r for r in self.restrictions if r not in KNOWN_RELAY_RESTRICTIONS]
-        if unknown:
-            raise UnsupportedRestriction(
-                f"smtpd_relay_restrictions: {unknown[0]}: not yet supported by pyfix")
         self.local = LocalDestination(cfg)
 
     def rewrite_context(self, client_addr: str) -> str:
@@ -117,19 +98,6 @@ class RelayPolicy:
         return (self.is_local_domain(domain) or self.virtual_domains.match(domain)
                 or self.relay_domains.match(domain))
 
-    def check_relay(self, client_addr: str, recipient: str) -> Reply | None:
-        domain = recipient.rpartition("@")[2] if "@" in recipient else ""
-        for restriction in self.restrictions:
-            if restriction == "permit_mynetworks" and self.mynetworks.match(client_addr):
-                return None
-            if restriction in ("defer_unauth_destination", "reject_unauth_destination"):
-                if not domain or self.authorized_destination(domain):
-                    return None
-                if restriction == "defer_unauth_destination":
-                    return _reply(454, "4.7.1", f"<{recipient}>: Relay access denied")
-                return _reply(554, "5.7.1", f"<{recipient}>: Relay access denied")
-        return None
-
     def check_local_recipient(self, recipient: str) -> Reply | None:
         domain = recipient.rpartition("@")[2] if "@" in recipient else ""
         if self.local_recipient_maps is None or (domain and not self.is_local_domain(domain)):
@@ -148,9 +116,10 @@ class RelayPolicy:
                                       "User unknown in local recipient table")
 
     def check_rcpt(self, client_addr: str, recipient: str) -> Reply | None:
+        """The unlisted-recipient check with table errors as replies
+        (relay control is pyfix.smtpd.checks)."""
         try:
-            return (self.check_relay(client_addr, recipient)
-                    or self.check_local_recipient(recipient))
+            return self.check_local_recipient(recipient)
         except TableRetryError:
             return _reply(451, "4.3.0", f"<{recipient}>: Temporary lookup failure")
         except TableError:

@@ -17,12 +17,16 @@ DESCRIPTION
     "postfix reload" never cuts a session.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, and everything
-    that ServerSettings, RelayPolicy, the cleanup library (in the view of
+    that ServerSettings, RelayPolicy, the restriction lists
+    (pyfix.smtpd.checks), the cleanup library (in the view of
     the service that cleanup_service_name names) and the mail log read.
 
 DIAGNOSTICS
     A configuration error is logged as fatal and ends the process with
-    status 1 (the master then throttles restarts).
+    status 1 (the master then throttles restarts); so are restriction
+    lists without a relay check ("in parameter smtpd_relay_restrictions
+    or smtpd_recipient_restrictions, specify at least one working
+    instance of: ...").
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from pyfix.config.store import Config, ExpansionError
 from pyfix.config.types import ConfigValueError
 from pyfix.master.runtime import event_loop, preload
 from pyfix.smtp.settings import ServerSettings, SettingsError
+from pyfix.smtpd.checks.smtpd import RestrictionConfigError, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
-from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
+from pyfix.smtpd.relay import RelayPolicy
 from pyfix.smtpd.session import SmtpdContext, serve_connection
 
 if TYPE_CHECKING:
@@ -92,17 +97,20 @@ async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
 def serve(ctx: ServiceContext) -> None:
     config = ctx.config
     try:
+        policy = RelayPolicy(config)
         smtpd = SmtpdContext(
             config=config,
             settings=ServerSettings.from_config(config),
-            policy=RelayPolicy(config),
+            policy=policy,
+            checks=SmtpdChecks(config, policy),
             cleanup=_cleanup(config),
             log=ctx.log,
             timeout=float(config.get_time("smtpd_timeout")),
             peername_lookup=config.get_bool("smtpd_peername_lookup"),
             etrn=EtrnHandler(config, ctx.log.warn),
         )
-    except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
+    except (ConfigValueError, ExpansionError, SettingsError,
+            RestrictionConfigError) as exc:
         ctx.log.fatal(str(exc))
         raise SystemExit(1) from None
     preload()

@@ -10,11 +10,12 @@ DESCRIPTION
     replies when the core waits for input (so that pipelined replies go
     out together, as Postfix does), sleeps smtpd_error_sleep_time when
     the core asks, times the client out after smtpd_timeout, answers the
-    core's requests with relay.py's checks and queueing.py's queue file,
+    core's requests with the restriction lists (pyfix.smtpd.checks) and
+    the queue file,
     and writes the core's log lines through the service's mail log.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, mail_name,
-    myhostname, and those of relay.py and queueing.py.
+    myhostname, and those of pyfix.smtpd.checks and relay.py.
 
 DIAGNOSTICS
     A queue write failure answers the transaction with the queue error's
@@ -41,6 +42,7 @@ from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer
 from pyfix.smtp.session import ClientInfo
 from pyfix.smtp.settings import ServerSettings
+from pyfix.smtpd.checks.smtpd import Facts, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.received import received_header
 from pyfix.smtpd.relay import RelayPolicy
@@ -65,6 +67,7 @@ class SmtpdContext:
     config: Config
     settings: ServerSettings
     policy: RelayPolicy
+    checks: SmtpdChecks
     cleanup: CleanupService
     log: MailLog
     timeout: float
@@ -101,6 +104,7 @@ class Connection:
         self.helo: str | None = None
         self.protocol = "SMTP"
         self.outbuf = bytearray()
+        self.checks = ctx.checks.session(ctx.log.info, ctx.log.warn)
 
     async def flush(self) -> None:
         data = bytes(self.outbuf) + self.server.data_to_send()
@@ -114,30 +118,53 @@ class Connection:
     def log_queue(self, queue_id: str) -> None:
         self.ctx.log.info(f"{queue_id}: client={self.client.namaddr}")
 
+    def facts(self, sender: str | None = None) -> Facts:
+        if sender is None and self.mail is not None:
+            sender = self.mail.address
+        return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender)
+
+    def refuse(self, reply: Reply | None, after: tuple[str, ...] = ()) -> Reply | None:
+        """Log a restriction's reject as Postfix does (None: no reject)."""
+        if reply is not None:
+            self.server.log_reject(str(reply))
+            for line in after:
+                self.ctx.log.info(line)
+        return reply
+
     async def decide(self, request: ev.Request) -> ev.Verdict:
+        if isinstance(request, ev.Connect):
+            return self.refuse(self.checks.connect(self.facts())) or ev.Accept()
         if isinstance(request, ev.Helo | ev.Ehlo):
             self.helo = request.name
             self.protocol = "ESMTP" if isinstance(request, ev.Ehlo) else "SMTP"
-            return ev.Accept()
+            return self.refuse(self.checks.helo(self.facts())) or ev.Accept()
         if isinstance(request, ev.MailFrom):
+            refused = self.refuse(self.checks.mail(self.facts(request.address)))
+            if refused is not None:
+                return refused
             self.abort()
             self.mail = request
             return ev.Accept()
         if isinstance(request, ev.RcptTo):
             return await self.rcpt(request)
         if isinstance(request, ev.Data | ev.Bdat):
-            return self.data()
+            return self.refuse(self.checks.data(self.facts())) or self.data()
         if isinstance(request, ev.EndOfData):
+            refused = self.refuse(self.checks.end_of_data(self.facts()))
+            if refused is not None:
+                self.abort_stream()
+                return refused
             return await self.end_of_data()
         if isinstance(request, ev.Etrn):
-            return self.ctx.etrn.handle(request.domain, self.client.namaddr) or ev.Accept()
+            return (self.refuse(self.checks.etrn(self.facts(), request.domain))
+                    or self.ctx.etrn.handle(request.domain, self.client.namaddr) or ev.Accept())
         return ev.Accept()
 
     async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
-        reply = self.ctx.policy.check_rcpt(self.client.addr, request.address)
-        if reply is not None:
-            self.server.log_reject(f"{reply.code} {reply.enhanced} {reply.text}")
-            return reply
+        outcome = self.checks.recipient(self.facts(), request.address)
+        if outcome.reply is not None:
+            self.refuse(outcome.reply, tuple(outcome.after))
+            return outcome.reply
         assert self.mail is not None
         params = request.params
         notify = sum(DSN_NOTIFY_BITS.get(word.upper(), 0) for word in params.notify)
@@ -207,6 +234,9 @@ class Connection:
 
     def abort(self) -> None:
         self.recipients = []
+        self.abort_stream()
+
+    def abort_stream(self) -> None:
         if self.stream is not None:
             self.stream.abort()
             self.stream = None
