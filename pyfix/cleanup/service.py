@@ -160,9 +160,12 @@ class CleanupService:
 
     def wake_qmgr(self) -> None:
         """Tell qmgr that a new message is in incoming (as cleanup's
-        mail_stream_finish() does); qmgr's periodic scan covers a failure."""
-        mail_trigger(self.layout.queue_directory, "public", self.queue_service,
-                     QMGR_REQ_SCAN_INCOMING, timeout=1.0)
+        mail_stream_finish() does); a failure is logged as a warning ("unable
+        to look up public/qmgr: ..."), and qmgr's periodic scan covers it."""
+        failure = mail_trigger(self.layout.queue_directory, "public", self.queue_service,
+                               QMGR_REQ_SCAN_INCOMING, timeout=1.0)
+        if failure is not None:
+            self.log.warn(failure)
 
     def remove_spurious_logs(self, queue_id: str) -> None:
         """Remove defer/bounce/trace logs left under a reused queue ID."""

@@ -78,7 +78,7 @@ class Instance:
         self.base = Path(tempfile.mkdtemp(prefix=f"pyfix-golden-{profile}-"))
         self.port = free_port()
         self.master: subprocess.Popen[bytes] | None = None
-        self.log_offset = 0
+        self.log = LogTail(self.base / "maillog")
 
     def main_cf(self) -> str:
         text = (HERE / "postfix" / "main.cf").read_text()
@@ -149,22 +149,36 @@ class Instance:
     # Logging ---------------------------------------------------------
 
     def read_log(self) -> list[str]:
-        path = self.base / "maillog"
-        if not path.exists():
-            return []
-        with open(path, "rb") as handle:
-            handle.seek(self.log_offset)
-            data = handle.read()
-        end = data.rfind(b"\n") + 1
-        self.log_offset += end
-        return data[:end].decode("latin-1").splitlines()
+        return self.log.read()
 
     def wait_disconnect(self, timeout: float = 10.0) -> list[str]:
         """The smtpd log lines up to and including "disconnect from"."""
+        return self.log.until_disconnect(timeout)
+
+
+class LogTail:
+    """The lines that a mail log file gained since the last read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def read(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            data = handle.read()
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        return data[:end].decode("latin-1").splitlines()
+
+    def until_disconnect(self, timeout: float = 10.0) -> list[str]:
+        """The lines up to and including smtpd's "disconnect from"."""
         lines: list[str] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            lines.extend(self.read_log())
+            lines.extend(self.read())
             if any(" disconnect from " in line for line in lines):
                 break
             time.sleep(0.05)

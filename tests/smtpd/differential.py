@@ -1,0 +1,368 @@
+"""Live differential harness: the same SMTP dialogues to real Postfix and to pyfix.
+
+A Differential starts a throw-away real Postfix 3.7 (tests/golden/smtp/
+record.py's Instance: postfix/main.cf + profiles/PROFILE.cf + the extra
+main.cf text, postfix/master.cf + the extra master.cf text) and a pyfix
+instance (tests/instance.py) with the same main.cf settings, both on
+loopback ports.  Each dialogue goes to both at once; then the reply bytes
+of every step AND the smtpd and cleanup log lines of the session must be
+identical once normalized (see MASKS below, the one place that says what
+may differ).  The replies alone have hidden wrong log lines before.
+
+API:
+
+    with Differential(main_cf="smtpd_reject_unlisted_recipient = no\\n") as diff:
+        report = diff.compare({"name": [b"EHLO x\\r\\n", b"VRFY u\\r\\n", b"QUIT\\r\\n"]})
+    assert not report, report
+
+    assert_same_as_postfix(main_cf, dialogues)   # the same in one call
+
+A dialogue is a list of steps: bytes that the client sends at once and
+then waits for a complete reply, or (bytes, expect) with expect "reply",
+"none" (no reply expected: message content before the final dot) or
+"timeout" (send nothing, wait for smtpd_timeout).  The client closes the
+connection after the last step.  Differential.check(name, steps) raises
+AssertionError with the report, for one pytest case per dialogue (mark a
+case xfail, with the reason, where pyfix lacks the feature).
+
+Options: profile (a file in tests/golden/smtp/profiles/), main_cf (extra
+main.cf lines, after the profile), master_cf (extra master.cf lines for
+both, e.g. a second cleanup service), smtpd_args (master.cf "-o" options
+for both smtpd services, e.g. "-o relay_domains=example.net"), files
+(name -> content, written to a directory that both can read; "@FILES@"
+in main_cf, master_cf and smtpd_args is replaced with its path).
+
+Needs root (a Postfix master) and Debian's postfix package:
+skip_reason() says why not, for pytest.mark.skipif.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import os
+import re
+import shutil
+import socket
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any
+
+from tests.instance import REPO, Instance, world_traversable_dir
+
+GOLDEN = REPO / "tests" / "golden" / "smtp"
+MASTER = Path("/usr/lib/postfix/sbin/master")
+# main.cf settings each side keeps for itself (paths, log name, process reuse).
+PYFIX_OWN = ("queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes",
+             "syslog_name", "inet_interfaces", "max_use")
+# The programs whose log lines are compared.
+COMPARED_PROGRAMS = ("smtpd", "cleanup")
+LOG_LINE = re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ (\S+)\[\d+\]: (.*)$")
+QUEUE_ID = r"(?:[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)"
+LOG_QUEUE_ID = re.compile(rf"^({QUEUE_ID}): ")
+REPLY_QUEUE_ID = re.compile(rf"queued as ({QUEUE_ID})")
+
+# What legitimately differs between the two sides, and how it is masked.
+# The syslog prefix (time, host, pid; syslog_name) is cut by LOG_LINE; only
+# "program: text" is kept, for the programs in COMPARED_PROGRAMS.  Queue IDs
+# become QUEUEID1, QUEUEID2, ... in order of first appearance in the
+# dialogue (replies and log), so the same ID must appear in the same places.
+MASKS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"message-id=<\d{14}\.(QUEUEID\d+)@"), r"message-id=<TIMESTAMP.\1@",
+     "cleanup's generated Message-ID holds the arrival time"),
+    (re.compile(r"(\[[0-9A-Fa-f.:]+\]):\d+\b"), r"\1:PORT",
+     "client ports (smtpd_client_port_logging) differ per connection"),
+)
+# Log lines that differ for reasons outside the dialogue.
+IGNORED_LINES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"overriding earlier entry"),
+     "the two main.cf files are laid out differently (each side's own paths first)"),
+)
+WARM_UP = [b"EHLO warm.example\r\n",
+           b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n",
+           (b"Subject: warm\r\n\r\nx\r\n.\r\n", "reply"), b"QUIT\r\n"]
+
+StepSpec = bytes | tuple[bytes, str]
+
+
+def skip_reason() -> str | None:
+    """Why the live oracle cannot run here, or None."""
+    if not MASTER.exists():
+        return f"real Postfix is not installed ({MASTER} missing)"
+    if os.geteuid() != 0:
+        return "starting a real Postfix master needs root"
+    return None
+
+
+def record_module() -> ModuleType:
+    """tests/golden/smtp/record.py (Postfix Instance, collect())."""
+    if "smtp_record" in sys.modules:
+        return sys.modules["smtp_record"]
+    sys.path.insert(0, str(GOLDEN))
+    spec = importlib.util.spec_from_file_location("smtp_record", GOLDEN / "record.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["smtp_record"] = module
+    spec.loader.exec_module(module)
+    module.QUIET = 0.1  # loopback: replies come at once
+    return module
+
+
+def golden_dialogues(names: Iterable[str]) -> dict[str, list[StepSpec]]:
+    """Dialogues from tests/golden/smtp/dialogues.py, by name."""
+    record_module()
+    from dialogues import DIALOGUES  # tests/golden/smtp/dialogues.py
+
+    wanted = list(names)
+    found: dict[str, list[StepSpec]] = {
+        d.name: [(s.send, s.expect) for s in d.steps] for d in DIALOGUES if d.name in wanted}
+    missing = sorted(set(wanted) - set(found))
+    assert not missing, f"no such recorded dialogues: {missing}"
+    return found
+
+
+def normalize_steps(steps: Sequence[StepSpec]) -> list[tuple[bytes, str]]:
+    return [step if isinstance(step, tuple) else (step, "reply") for step in steps]
+
+
+@dataclass
+class Side:
+    """What one server did in one dialogue."""
+
+    replies: list[bytes]
+    closed: bool
+    log: list[str]
+
+
+def log_lines(raw: Iterable[str]) -> list[str]:
+    """The compared "program: text" lines of a raw mail log."""
+    out: list[str] = []
+    for line in raw:
+        match = LOG_LINE.match(line)
+        if match is None:
+            continue
+        program = match.group(1).rpartition("/")[2]
+        text = match.group(2)
+        if program not in COMPARED_PROGRAMS:
+            continue
+        if any(pattern.search(text) for pattern, _ in IGNORED_LINES):
+            continue
+        out.append(f"{program}: {text}")
+    return out
+
+
+def mask(side: Side) -> Side:
+    """Queue IDs numbered in order of appearance, then MASKS."""
+    ids: dict[str, str] = {}
+
+    def number(queue_id: str) -> None:
+        ids.setdefault(queue_id, f"QUEUEID{len(ids) + 1}")
+
+    texts = [reply.decode("latin-1") for reply in side.replies]
+    for text in texts:
+        for match in REPLY_QUEUE_ID.finditer(text):
+            number(match.group(1))
+    for line in side.log:
+        match = LOG_QUEUE_ID.match(line.partition(": ")[2])
+        if match:
+            number(match.group(1))
+
+    def apply(text: str) -> str:
+        for queue_id, name in ids.items():
+            text = re.sub(rf"\b{queue_id}\b", name, text)
+        for pattern, replacement, _ in MASKS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    return Side([apply(t).encode("latin-1") for t in texts], side.closed,
+                [apply(line) for line in side.log])
+
+
+class PostfixOracle:
+    """A real Postfix from record.py's Instance, with extra settings."""
+
+    def __init__(self, profile: str, main_cf: str, master_cf: str, smtpd_args: str) -> None:
+        record = record_module()
+        extra_main, extra_master, args = main_cf, master_cf, smtpd_args
+
+        class Configured(record.Instance):  # type: ignore[name-defined,misc]
+            def main_cf(self) -> str:
+                return str(super().main_cf()) + "\n# differential extra\n" + extra_main
+
+            def setup(self) -> None:
+                super().setup()
+                path = self.base / "conf" / "master.cf"
+                text = path.read_text()
+                smtpd = f"127.0.0.1:{self.port} inet n - n - - smtpd\n"
+                assert smtpd in text, text
+                if args:
+                    text = text.replace(smtpd, smtpd + f"  {args}\n")
+                path.write_text(text + extra_master)
+
+        self.instance: Any = Configured(profile)
+        self.port = 0
+
+    def start(self) -> None:
+        self.instance.start()
+        self.port = self.instance.port
+
+    def stop(self) -> None:
+        self.instance.stop()
+
+    def session_log(self) -> list[str]:
+        return list(self.instance.wait_disconnect())
+
+
+class PyfixSubject:
+    """A pyfix instance with the same main.cf settings."""
+
+    def __init__(self, root: Path, profile: str, main_cf: str, master_cf: str,
+                 smtpd_args: str) -> None:
+        text = ((GOLDEN / "postfix" / "main.cf").read_text()
+                + (GOLDEN / "profiles" / f"{profile}.cf").read_text() + "\n" + main_cf)
+        keep = [line for line in text.splitlines()
+                if line.split("=")[0].strip() not in PYFIX_OWN]
+        head = f"  {smtpd_args}\n" if smtpd_args else ""
+        self.instance = Instance(root, "\n".join(keep) + "\n", head + master_cf)
+        self.port = self.instance.port
+        self.log = record_module().LogTail(root / "maillog")
+
+    def start(self) -> None:
+        self.instance.start()
+
+    def stop(self) -> None:
+        self.instance.stop()
+
+    def session_log(self) -> list[str]:
+        return list(self.log.until_disconnect())
+
+
+def converse(port: int, steps: list[tuple[bytes, str]]) -> tuple[list[bytes], bool]:
+    """Play steps on a fresh connection; the replies and whether the server closed."""
+    record = record_module()
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    replies = []
+    try:
+        data, closed = record.collect(sock, "reply")
+        replies.append(data)
+        for step, expect in steps:
+            if closed:
+                break
+            try:
+                if step:
+                    sock.sendall(step)
+            except OSError:
+                closed = True
+                break
+            data, closed = record.collect(sock, expect)
+            replies.append(data)
+    finally:
+        sock.close()
+    return replies, closed
+
+
+def describe(name: str, steps: list[tuple[bytes, str]], postfix: Side, pyfix: Side) -> str:
+    """A readable report of how the two sides differ ("" when they do not)."""
+    out: list[str] = []
+    for side, seen in (("postfix", postfix), ("pyfix", pyfix)):
+        if not any(" disconnect from " in line for line in seen.log):
+            out.append(f"  {side}: no \"disconnect from\" log line: the session's log was not seen")
+    for index in range(max(len(postfix.replies), len(pyfix.replies))):
+        theirs = postfix.replies[index] if index < len(postfix.replies) else None
+        ours = pyfix.replies[index] if index < len(pyfix.replies) else None
+        if theirs != ours:
+            sent = steps[index - 1][0] if index else b"(greeting)"
+            out.append(f"  reply to step {index} {sent[:120]!r}:\n"
+                       f"    postfix: {theirs!r}\n    pyfix:   {ours!r}")
+    if postfix.closed != pyfix.closed:
+        out.append(f"  server closed: postfix {postfix.closed}, pyfix {pyfix.closed}")
+    if postfix.log != pyfix.log:
+        diff = difflib.unified_diff(postfix.log, pyfix.log, "postfix", "pyfix", lineterm="", n=20)
+        out.append("  log (- postfix, + pyfix):\n" + "\n".join("    " + d for d in diff))
+    return f"dialogue {name}:\n" + "\n".join(out) if out else ""
+
+
+class Differential:
+    """Real Postfix and pyfix with the same settings, side by side."""
+
+    def __init__(self, main_cf: str = "", master_cf: str = "", *, profile: str = "base",
+                 smtpd_args: str = "", files: Mapping[str, str] | None = None) -> None:
+        self.base = world_traversable_dir("pyfix-differential-")
+        shared = self.base / "files"
+        shared.mkdir()
+        os.chmod(shared, 0o755)
+        for name, content in (files or {}).items():
+            (shared / name).write_text(content)
+            os.chmod(shared / name, 0o644)
+
+        def fill(text: str) -> str:
+            return text.replace("@FILES@", str(shared))
+
+        self.postfix = PostfixOracle(profile, fill(main_cf), fill(master_cf), fill(smtpd_args))
+        self.pyfix = PyfixSubject(self.base / "pyfix", profile, fill(main_cf), fill(master_cf),
+                                  fill(smtpd_args))
+
+    def __enter__(self) -> Differential:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        try:
+            self.pyfix.start()
+            self.postfix.start()  # it plays its own warm-up dialogue
+            self.run("warm-up", WARM_UP, postfix=False)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        try:
+            self.postfix.stop()
+        finally:
+            self.pyfix.stop()
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def run(self, name: str, steps: Sequence[StepSpec], postfix: bool = True,
+            ) -> tuple[Side, Side]:
+        """Play one dialogue on both; the masked (postfix, pyfix) observations."""
+        plan = normalize_steps(steps)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            theirs = pool.submit(converse, self.postfix.port, plan) if postfix else None
+            ours = pool.submit(converse, self.pyfix.port, plan)
+            our_replies, our_closed = ours.result()
+            their_replies, their_closed = theirs.result() if theirs else ([], False)
+        pyfix_side = Side(our_replies, our_closed, log_lines(self.pyfix.session_log()))
+        postfix_side = Side(their_replies, their_closed,
+                            log_lines(self.postfix.session_log()) if postfix else [])
+        return mask(postfix_side), mask(pyfix_side)
+
+    def check(self, name: str, steps: Sequence[StepSpec]) -> None:
+        """Raise AssertionError with a report when the two sides differ."""
+        report = describe(name, normalize_steps(steps), *self.run(name, steps))
+        assert not report, report
+
+    def compare(self, dialogues: Mapping[str, Sequence[StepSpec]]) -> str:
+        """The report for every dialogue that differs ("" when none does)."""
+        reports = []
+        for name, steps in dialogues.items():
+            report = describe(name, normalize_steps(steps), *self.run(name, steps))
+            if report:
+                reports.append(report)
+        return "\n".join(reports)
+
+
+def assert_same_as_postfix(main_cf: str, dialogues: Mapping[str, Sequence[StepSpec]],
+                           **options: Any) -> None:
+    """Start both sides with main_cf, play dialogues, fail with the report."""
+    with Differential(main_cf, **options) as diff:
+        report = diff.compare(dialogues)
+    assert not report, report
