@@ -40,9 +40,9 @@ from pyfix.queue.errors import QueueError, QueueWriteError
 from pyfix.smtp import events as ev
 from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer
-from pyfix.smtp.session import ClientInfo
+from pyfix.smtp.session import ClientInfo, neuter_helo
 from pyfix.smtp.settings import ServerSettings
-from pyfix.smtpd.checks.smtpd import Facts, SmtpdChecks
+from pyfix.smtpd.checks.smtpd import Facts, Outcome, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.received import received_header
 from pyfix.smtpd.relay import RelayPolicy
@@ -123,13 +123,23 @@ class Connection:
             sender = self.mail.address
         return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender)
 
-    def refuse(self, reply: Reply | None, after: tuple[str, ...] = ()) -> Reply | None:
-        """Log a restriction's reject as Postfix does (None: no reject)."""
-        if reply is not None:
-            self.server.log_reject(str(reply))
-            for line in after:
-                self.ctx.log.info(line)
-        return reply
+    def refuse(self, outcome: Outcome, sender: str | None = None,
+               helo: str | None = None) -> Reply | None:
+        """Log a restriction's reject as Postfix does (None: no reject).
+        sender and helo: the MAIL FROM or HELO being checked, which the log
+        line shows although the session has not taken them yet."""
+        if outcome.reply is not None:
+            session = self.server.session
+            saved = session.helo_name
+            if helo is not None:
+                session.helo_name = neuter_helo(helo, self.ctx.settings.smtputf8_enable)
+            try:
+                self.server.log_reject(str(outcome.reply), sender=sender)
+            finally:
+                session.helo_name = saved
+        for level, text in outcome.after:  # after the reject line, through the core
+            self.server.log(level, text)
+        return outcome.reply
 
     async def decide(self, request: ev.Request) -> ev.Verdict:
         if isinstance(request, ev.Connect):
@@ -137,9 +147,10 @@ class Connection:
         if isinstance(request, ev.Helo | ev.Ehlo):
             self.helo = request.name
             self.protocol = "ESMTP" if isinstance(request, ev.Ehlo) else "SMTP"
-            return self.refuse(self.checks.helo(self.facts())) or ev.Accept()
+            return self.refuse(self.checks.helo(self.facts()), helo=request.name) or ev.Accept()
         if isinstance(request, ev.MailFrom):
-            refused = self.refuse(self.checks.mail(self.facts(request.address)))
+            refused = self.refuse(self.checks.mail(self.facts(request.address)),
+                                  sender=request.address)
             if refused is not None:
                 return refused
             self.abort()
@@ -161,10 +172,9 @@ class Connection:
         return ev.Accept()
 
     async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
-        outcome = self.checks.recipient(self.facts(), request.address)
-        if outcome.reply is not None:
-            self.refuse(outcome.reply, tuple(outcome.after))
-            return outcome.reply
+        refused = self.refuse(self.checks.recipient(self.facts(), request.address))
+        if refused is not None:
+            return refused
         assert self.mail is not None
         params = request.params
         notify = sum(DSN_NOTIFY_BITS.get(word.upper(), 0) for word in params.notify)

@@ -128,9 +128,9 @@ def test_level_0_seed_list_as_postfix() -> None:
     outcome = checks.recipient(OUTSIDE, "u")
     assert outcome.reply == reply(
         "504 5.5.2 <u>: Recipient address rejected: need fully-qualified address")
-    assert outcome.after == [
-        f'{compat} smtpd_relay_before_recipient_restrictions=no to reject recipient "u" '
-        'from client "localhost[127.0.0.1]"']
+    assert outcome.after == [(
+        "info", f'{compat} smtpd_relay_before_recipient_restrictions=no to reject recipient '
+        '"u" from client "localhost[127.0.0.1]"')]
     assert log.lines == []
 
 
@@ -139,10 +139,12 @@ def test_check_relay_domains_rejects_unknown_client() -> None:
                           "smtpd_recipient_restrictions = check_relay_domains\n")
     stranger = Facts("unknown", "127.0.0.1", "unknown[127.0.0.1]", "h", "a@example.org")
     outcome = checks.recipient(stranger, "u@foreign.example")
-    assert outcome.reply == reply("554 5.7.1 <u@foreign.example>: Relay access denied")
-    assert outcome.after == [
-        "using backwards-compatible default setting smtpd_relay_before_recipient_restrictions"
-        '=no to reject recipient "u@foreign.example" from client "unknown[127.0.0.1]"']
+    assert outcome.reply == reply(
+        "554 5.7.1 <u@foreign.example>: Recipient address rejected: Relay access denied")
+    assert outcome.after == [(
+        "info", "using backwards-compatible default setting smtpd_relay_before_recipient_"
+        'restrictions=no to reject recipient "u@foreign.example" from client '
+        '"unknown[127.0.0.1]"')]
     assert checks.recipient(stranger, "u@mail.example.test").reply is None
     # relay_domains is set: no relay_domains messages; the deprecation once
     assert log.lines == [
@@ -177,8 +179,8 @@ def test_reject_and_defer_at_each_stage(stage: str, delay: str) -> None:
         checks, log = session(f"compatibility_level = 3.6\nsmtpd_delay_reject = {delay}\n"
                               f"smtpd_{stage}_restrictions = {verb}\n")
         want = reply(expected.format(STAGE_REPLIES[stage]))
-        got = {"client": checks.connect(OUTSIDE), "helo": checks.helo(OUTSIDE),
-               "sender": checks.mail(OUTSIDE)}
+        got = {"client": checks.connect(OUTSIDE).reply, "helo": checks.helo(OUTSIDE).reply,
+               "sender": checks.mail(OUTSIDE).reply}
         rcpt = checks.recipient(OUTSIDE, "u@mail.example.test").reply
         if stage == "recipient" or delay == "yes":
             assert rcpt == want
@@ -193,10 +195,11 @@ def test_data_end_of_data_and_etrn() -> None:
     checks, _ = session("compatibility_level = 3.6\nsmtpd_data_restrictions = reject\n"
                         "smtpd_end_of_data_restrictions = defer\n"
                         "smtpd_etrn_restrictions = reject\n")
-    assert checks.data(OUTSIDE) == reply("554 5.7.1 <DATA>: Data command rejected: Access denied")
-    assert checks.end_of_data(OUTSIDE) == reply(
+    assert checks.data(OUTSIDE).reply == reply(
+        "554 5.7.1 <DATA>: Data command rejected: Access denied")
+    assert checks.end_of_data(OUTSIDE).reply == reply(
         "450 4.3.2 <END-OF-MESSAGE>: End-of-data rejected: Try again later")
-    assert checks.etrn(OUTSIDE, "example.com") == reply(
+    assert checks.etrn(OUTSIDE, "example.com").reply == reply(
         "554 5.7.1 <example.com>: Etrn command rejected: Access denied")
 
 
@@ -215,8 +218,9 @@ def test_unknown_restriction_fails_closed(parameter: str, name: str) -> None:
         value += ", reject_unauth_destination"  # else smtpd would not start
     checks, log = session(f"compatibility_level = 3.6\n{parameter} = {value}\n")
     config_error = Reply(451, "4.3.5", "Server configuration error")
-    results = [checks.recipient(OUTSIDE, "u@mail.example.test").reply, checks.data(OUTSIDE),
-               checks.end_of_data(OUTSIDE), checks.etrn(OUTSIDE, "example.com")]
+    results = [checks.recipient(OUTSIDE, "u@mail.example.test").reply,
+               checks.data(OUTSIDE).reply, checks.end_of_data(OUTSIDE).reply,
+               checks.etrn(OUTSIDE, "example.com").reply]
     assert config_error in results
     assert f'warning: unknown smtpd restriction: "{name}"' in log.lines
 
@@ -247,3 +251,17 @@ def test_check_client_access(tmp_path: Path) -> None:
         assert got == (reply(expected) if expected else None), value
         if value == "frobnicate":
             assert log.lines == ['warning: unknown smtpd restriction: "frobnicate"']
+
+
+def test_names_after_permit_reject_defer_are_ignored_with_a_warning() -> None:
+    """Postfix: "restriction `X' after `reject' is ignored", after the reject line
+    (permit: at once, as there is no reject line)."""
+    checks, log = session("compatibility_level = 3.6\n"
+                          "smtpd_recipient_restrictions = defer, reject_unauth_destination\n"
+                          "smtpd_client_restrictions = permit, reject\n")
+    outcome = checks.recipient(OUTSIDE, "u@mail.example.test")
+    assert outcome.reply == reply(
+        "450 4.3.2 <u@mail.example.test>: Recipient address rejected: Try again later")
+    assert outcome.after == [
+        ("warning", "restriction `reject_unauth_destination' after `defer' is ignored")]
+    assert log.lines == ["warning: restriction `reject' after `permit' is ignored"]

@@ -138,6 +138,7 @@ def _class(code: int, enhanced: str) -> str:
 class Step:
     name: str
     args: tuple[str, ...] = ()
+    following: str | None = None  # the next restriction name in the list
 
 
 class Context:
@@ -152,6 +153,16 @@ class Context:
         self.warn = warn
         self.warned: set[str] = set()
         self.depth = 0
+        # (level, text) lines that Postfix logs after the stage's reject line
+        self.after: list[tuple[str, str]] = []
+
+    def warn_after(self, text: str) -> None:
+        """A warning that follows the reject line in the log."""
+        self.after.append(("warning", text))
+
+    def take_after(self) -> list[tuple[str, str]]:
+        after, self.after = self.after, []
+        return after
 
     def warn_once(self, key: str, text: str) -> None:
         if key not in self.warned:
@@ -204,7 +215,8 @@ def parse_list(parameter: str, text: str) -> RestrictionList:
         name = words[index]
         spec = RESTRICTIONS.get(name)
         nargs = spec.nargs if spec else 0
-        steps.append(Step(name, tuple(words[index + 1:index + 1 + nargs])))
+        following = words[index + 1 + nargs] if index + 1 + nargs < len(words) else None
+        steps.append(Step(name, tuple(words[index + 1:index + 1 + nargs]), following))
         index += 1 + nargs
     return RestrictionList(parameter, tuple(steps))
 

@@ -19,7 +19,9 @@ DESCRIPTION
     check_relay_domains        (Postfix 1.x, deprecated) OK when the
                                client hostname matches $relay_domains or
                                the recipient is authorized; otherwise
-                               reject as reject_unauth_destination.  Each
+                               "$relay_domains_reject_code 5.7.1 <rcpt>:
+                               Recipient address rejected: Relay access
+                               denied".  Each
                                session logs Postfix 3.7's deprecation
                                warning once.
 
@@ -116,5 +118,6 @@ def check_relay_domains(ctx: Context, request: Request, step: Step) -> Verdict:
         return OK
     if authorized(ctx, request.recipient):
         return OK
-    code = ctx.settings.relay_domains_reject_code
-    return _relay_denied(ctx, request, Result.REJECT, code, f"{code // 100}.7.1")
+    # Unlike reject_unauth_destination, with the "Recipient address rejected" prefix.
+    return request.reject("Relay access denied", ctx.settings.relay_domains_reject_code,
+                          "5.7.1", (request.recipient, "Recipient address"))

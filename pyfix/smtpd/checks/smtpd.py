@@ -101,11 +101,11 @@ class Facts:
 
 @dataclass
 class Outcome:
-    """A stage's reply (None: go on) and the log lines that Postfix writes
-    after the reject line."""
+    """A stage's reply (None: go on) and the (level, text) log lines that
+    Postfix writes after the reject line."""
 
     reply: Reply | None = None
-    after: list[str] = field(default_factory=list)
+    after: list[tuple[str, str]] = field(default_factory=list)
 
 
 class SmtpdChecks:
@@ -155,38 +155,41 @@ class SessionChecks:
                 return verdict
         return engine.DUNNO
 
-    def connect(self, facts: Facts) -> Reply | None:
-        if self.checks.delay_reject:
-            return None
-        return self._early(facts, stages=(engine.CLIENT,)).reply
+    def _outcome(self, verdict: Verdict) -> Outcome:
+        return Outcome(verdict.reply, self.ctx.take_after())
 
-    def helo(self, facts: Facts) -> Reply | None:
+    def connect(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
-            return None
-        return self._early(facts, stages=(engine.HELO,)).reply
+            return Outcome()
+        return self._outcome(self._early(facts, stages=(engine.CLIENT,)))
 
-    def mail(self, facts: Facts) -> Reply | None:
+    def helo(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
-            return None
-        return self._early(facts, stages=(engine.SENDER,)).reply
+            return Outcome()
+        return self._outcome(self._early(facts, stages=(engine.HELO,)))
+
+    def mail(self, facts: Facts) -> Outcome:
+        if self.checks.delay_reject:
+            return Outcome()
+        return self._outcome(self._early(facts, stages=(engine.SENDER,)))
 
     def recipient(self, facts: Facts, recipient: str) -> Outcome:
         checks, settings = self.checks, self.ctx.settings
         if checks.delay_reject:
             verdict = self._early(facts, recipient)
             if verdict.rejects:
-                return Outcome(verdict.reply)
+                return self._outcome(verdict)
         request = self._request(engine.RECIPIENT, facts, recipient, recipient=recipient)
         order = ((engine.RELAY, engine.RECIPIENT) if checks.relay_before_rcpt
                  else (engine.RECIPIENT, engine.RELAY))
         for index, stage in enumerate(order):
             verdict = self._run(stage, request)
             if verdict.rejects:
-                outcome = Outcome(verdict.reply)
+                outcome = self._outcome(verdict)
                 if index == 0 and stage is engine.RECIPIENT and settings.relay_before_rcpt_compat:
-                    outcome.after.append(
-                        f"{COMPAT} smtpd_relay_before_recipient_restrictions=no to reject "
-                        f'recipient "{recipient}" from client "{facts.namaddr}"')
+                    outcome.after.append((
+                        "info", f"{COMPAT} smtpd_relay_before_recipient_restrictions=no to "
+                        f'reject recipient "{recipient}" from client "{facts.namaddr}"'))
                 return outcome
         if settings.relay_restrictions_compat and \
                 evaluate(self.ctx, checks.level1_relay, request) is engine.DUNNO:
@@ -205,17 +208,17 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT_RELAY_DOMAINS} to accept mail for address "{recipient}"')
         return settings.relay.check_rcpt(facts.client_addr, recipient)
 
-    def data(self, facts: Facts) -> Reply | None:
-        return self._run(engine.DATA, self._request(engine.DATA, facts, "DATA")).reply
+    def data(self, facts: Facts) -> Outcome:
+        return self._outcome(self._run(engine.DATA, self._request(engine.DATA, facts, "DATA")))
 
-    def end_of_data(self, facts: Facts) -> Reply | None:
-        return self._run(engine.END_OF_DATA,
-                         self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE")).reply
+    def end_of_data(self, facts: Facts) -> Outcome:
+        return self._outcome(self._run(
+            engine.END_OF_DATA, self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE")))
 
-    def etrn(self, facts: Facts, domain: str) -> Reply | None:
+    def etrn(self, facts: Facts, domain: str) -> Outcome:
         if self.checks.delay_reject:
             verdict = self._early(facts, stages=(engine.CLIENT, engine.HELO))
             if verdict.rejects:
-                return verdict.reply
+                return self._outcome(verdict)
         request = self._request(engine.ETRN, facts, domain, etrn_domain=domain)
-        return self._run(engine.ETRN, request).reply
+        return self._outcome(self._run(engine.ETRN, request))
