@@ -95,6 +95,7 @@ from pyfix.cleanup.status import (
     CLEANUP_STAT_BAD,
     CLEANUP_STAT_MASK_CANT_BOUNCE,
     CLEANUP_STAT_RCPT,
+    CLEANUP_STAT_SIZE,
     CleanupResult,
 )
 from pyfix.config.store import Config
@@ -290,6 +291,10 @@ class CleanupStream:
             state.errs = 0
         if state.errs or discard:
             writer.abort()
+            if state.errs & CLEANUP_STAT_SIZE:
+                # Postfix's file size limit leaves its queue stream in error:
+                # closing it fails once more, and says so.
+                self.log.warn("mail_stream_cleanup: close error")
             bounce = (bool(state.errs) and not state.errs & CLEANUP_STAT_MASK_CANT_BOUNCE
                       and state.sender is not None and bool(state.flags & CLEANUP_FLAG_BOUNCE))
             return CleanupResult(self.queue_id, state.errs, state.reason, None, discard, bounce)

@@ -27,7 +27,17 @@ from __future__ import annotations
 
 from collections import deque
 
-from pyfix.smtp.events import Accept, Event, LogMessage, ProtocolViolation, Verdict
+from pyfix.smtp.events import (
+    Accept,
+    Event,
+    LogMessage,
+    MailFrom,
+    ProtocolViolation,
+    RcptTo,
+    Request,
+    Verdict,
+    Vrfy,
+)
 from pyfix.smtp.logfields import log_address, printable, whatsup
 from pyfix.smtp.outcome import Done
 from pyfix.smtp.replies import Reply
@@ -48,6 +58,7 @@ class Chat:
         self._out: list[bytes] = []
         self._delay = 0.0
         self._events: deque[Event] = deque()
+        self.deciding: Request | None = None  # the request awaiting its verdict
 
     def data_to_send(self) -> bytes:
         """The replies so far; reply_delay says how long to wait first."""
@@ -100,12 +111,33 @@ class Chat:
             f"command: {printable(word, self.settings.smtputf8_enable)}",
         )
 
-    def log_reject(self, text: str, sender: str | None = None) -> None:
-        """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line."""
+    def log_reject(self, text: str | Reply, sender: str | None = None) -> None:
+        """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line.
+
+        text is a refusal's Reply (logged as the client gets it: soft_bounce
+        turns 5xx into 4xx) or the protocol's own reason ("bare <LF>
+        received").  While a request waits for its verdict (a restriction
+        refusing it), from= and to= name what Postfix's restrictions name:
+        the sender of a MAIL command, the address of a RCPT or VRFY
+        command, and at the other stages (DATA, BDAT, END-OF-MESSAGE) the
+        transaction's recipient only when exactly one RCPT was accepted.
+        Otherwise (the protocol's own refusals) to= is the transaction's
+        first accepted recipient.  sender overrides from=.
+        """
         s = self.session
+        request = self.deciding
+        if isinstance(text, Reply):
+            text = str(self.softened(text))
+        if sender is None and isinstance(request, MailFrom):
+            sender = request.address
         if sender is None:
             sender = s.mail.sender
-        tail = whatsup(log_address(sender), log_address(s.rcpt.first), s.protocol, s.helo_name)
+        recipient = s.rcpt.first
+        if isinstance(request, RcptTo | Vrfy):
+            recipient = request.address
+        elif request is not None and s.rcpt.count != 1:
+            recipient = None
+        tail = whatsup(log_address(sender), log_address(recipient), s.protocol, s.helo_name)
         self.log(
             "info",
             f"{s.queue_id_or_noqueue}: reject: {s.where} from {s.client.namaddr}: {text};{tail}",

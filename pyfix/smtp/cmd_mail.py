@@ -129,7 +129,7 @@ def mail(srv: SmtpServer, argv: list[Token]) -> Outcome:
         return _param_error(srv, "MAIL", error)
     limit = settings.message_size_limit
     if limit > 0 and session.mail.msg_size > limit:
-        srv.log_reject(str(srv.softened(replies.SIZE_FIXED_LIMIT)), sender=result.address)
+        srv.log_reject(replies.SIZE_FIXED_LIMIT, sender=result.address)
         return srv.reject("MAIL", replies.SIZE_FIXED_LIMIT, "policy")
     if params.verp is not None and not result.address:
         return srv.reject("MAIL", replies.VERP_NULL_SENDER, None)

@@ -192,6 +192,7 @@ class SmtpServer(Chat):
                 raise LocalProtocolError("no request is waiting for a verdict")
             self._check_verdict(pending.request, verdict)
             self._pending = None
+            self.deciding = None
             self.state = State.COMMAND
             self._outcome(pending.resume(verdict))
         return self.data_to_send()
@@ -275,13 +276,14 @@ class SmtpServer(Chat):
             self._events.append(event)
 
     def _ask(self, ask: Ask) -> None:
-        self._request = ask.request
+        self._request = self.deciding = ask.request
         self._events.append(ask.request)
         if self.policy is None:
             self._pending = ask
             self.state = State.VERDICT
             return
         verdict = decide(self.policy, self.session, ask.request)
+        self.deciding = None
         if not self._ends_session(verdict):
             self._check_verdict(ask.request, verdict)
             self._outcome(ask.resume(verdict))
@@ -337,7 +339,7 @@ class SmtpServer(Chat):
         self.log("info", disconnect_text(session.client.namaddr, self.stats))
         self._closed = Closed(session.reason)
         self._events.append(self._closed)
-        self._pending = None
+        self._pending = self.deciding = None
         self.state = State.CLOSED
 
     def _lost(self) -> bool:

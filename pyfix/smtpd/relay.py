@@ -16,18 +16,24 @@ DESCRIPTION
       local_recipient_maps is not empty, an unknown local user gets
       "$unknown_local_recipient_reject_code 5.1.1 <rcpt>: Recipient address
       rejected: User unknown in local recipient table" (S12, S24); with
-      local_recipient_maps empty every local user is accepted (S4, S6);
+      local_recipient_maps empty every local user is accepted (S4, S6),
+      and with smtpd_reject_unlisted_recipient = no this check is off;
+      postmaster, MAILER-DAEMON and $double_bounce_sender (any case) are
+      always known;
     - relay domains: $relay_domains, matching subdomains as
       parent_domain_matches_subdomains says.
 
-    A table lookup failure gives "451 4.3.0 <rcpt>: Temporary lookup
-    failure" (retry) or "451 4.3.5 Server configuration error" (config).
+    A table lookup failure (retry, or a table that is unavailable) gives
+    "451 4.3.0 <rcpt>: Temporary lookup failure"; local_recipient_maps
+    lookup errors are logged through warn ("TYPE:NAME lookup error for
+    "KEY"").  The table search order is Postfix's (tables/search.py).
 
     Parameters read: mynetworks, mydestination, relay_domains,
     virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
     unknown_local_recipient_reject_code,
     parent_domain_matches_subdomains, inet_interfaces, proxy_interfaces,
-    recipient_delimiter, local_header_rewrite_clients.
+    recipient_delimiter, local_header_rewrite_clients,
+    smtpd_reject_unlisted_recipient, double_bounce_sender.
 
 DIAGNOSTICS
     Table errors propagate from check_local_recipient().
@@ -36,16 +42,18 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyfix.address.extension import strip_extension
 from pyfix.address.matchlist import addr_list, domain_list, parent_style, string_list
 from pyfix.config.lists import split_list
 from pyfix.config.store import Config
+from pyfix.log.msg import msg_warn
 from pyfix.rewrite.local import LocalDestination
 from pyfix.smtp.replies import Reply
-from pyfix.tables.base import TableError, TableRetryError
+from pyfix.tables.base import TableError
 from pyfix.tables.maps import Maps
+from pyfix.tables.search import find_address
 
 
 def _reply(code: int, enhanced: str, text: str) -> Reply:
@@ -55,6 +63,7 @@ def _reply(code: int, enhanced: str, text: str) -> Reply:
 @dataclass
 class RelayPolicy:
     config: Config
+    warn: Callable[[str], None] = msg_warn
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -67,9 +76,14 @@ class RelayPolicy:
             "virtual_domains",
             f"{cfg.get('virtual_alias_domains')} {cfg.get('virtual_mailbox_domains')}")
         local_maps = cfg.get("local_recipient_maps")
-        self.local_recipient_maps = Maps("local_recipient_maps", local_maps) if local_maps else None
+        self.local_recipient_maps = (Maps("local_recipient_maps", local_maps, warn=self.warn)
+                                     if local_maps else None)
         self.unknown_local_code = cfg.get_int("unknown_local_recipient_reject_code")
         self.recipient_delimiter = cfg.get("recipient_delimiter")
+        self.reject_unlisted_recipient = cfg.get_bool("smtpd_reject_unlisted_recipient")
+        # Local users that exist without a table entry (qmgr and bounce own them).
+        self.always_known = frozenset({"postmaster", "mailer-daemon",
+                                       cfg.get("double_bounce_sender").lower()})
         self.local = LocalDestination(cfg)
 
     def rewrite_context(self, client_addr: str) -> str:
@@ -103,13 +117,13 @@ class RelayPolicy:
         if self.local_recipient_maps is None or (domain and not self.is_local_domain(domain)):
             return None
         local = recipient.rpartition("@")[0] if "@" in recipient else recipient
-        keys = [local, recipient]
-        stripped = strip_extension(recipient, self.recipient_delimiter)
-        if stripped is not None:
-            keys += [stripped[0].rpartition("@")[0], stripped[0]]
-        for key in keys:
-            if self.local_recipient_maps.find(key) is not None:
-                return None
+        if local.lower() in self.always_known:
+            return None
+        found, _ = find_address(self.local_recipient_maps, recipient,
+                                recipient_delimiter=self.recipient_delimiter,
+                                is_local_domain=self.is_local_domain)
+        if found is not None:
+            return None
         code = self.unknown_local_code
         enhanced = f"{code // 100}.1.1"
         return _reply(code, enhanced, f"<{recipient}>: Recipient address rejected: "
@@ -119,8 +133,9 @@ class RelayPolicy:
         """The unlisted-recipient check with table errors as replies
         (relay control is pyfix.smtpd.checks)."""
         try:
-            return self.check_local_recipient(recipient)
-        except TableRetryError:
-            return _reply(451, "4.3.0", f"<{recipient}>: Temporary lookup failure")
+            if self.reject_unlisted_recipient:
+                return self.check_local_recipient(recipient)
+            return None
         except TableError:
-            return _reply(451, "4.3.5", "Server configuration error")
+            # Postfix's wording for any lookup error here, an unavailable table too.
+            return _reply(451, "4.3.0", f"<{recipient}>: Temporary lookup failure")

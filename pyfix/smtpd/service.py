@@ -97,7 +97,7 @@ async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
 def serve(ctx: ServiceContext) -> None:
     config = ctx.config
     try:
-        policy = RelayPolicy(config)
+        policy = RelayPolicy(config, ctx.log.warn)
         smtpd = SmtpdContext(
             config=config,
             settings=ServerSettings.from_config(config),

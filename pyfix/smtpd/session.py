@@ -10,8 +10,8 @@ DESCRIPTION
     replies when the core waits for input (so that pipelined replies go
     out together, as Postfix does), sleeps smtpd_error_sleep_time when
     the core asks, times the client out after smtpd_timeout, answers the
-    core's requests with the restriction lists (pyfix.smtpd.checks) and
-    the queue file,
+    core's requests with the restriction lists (pyfix.smtpd.checks: RCPT,
+    and VRFY as Postfix does) and the queue file,
     and writes the core's log lines through the service's mail log.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, mail_name,
@@ -134,7 +134,7 @@ class Connection:
             if helo is not None:
                 session.helo_name = neuter_helo(helo, self.ctx.settings.smtputf8_enable)
             try:
-                self.server.log_reject(str(outcome.reply), sender=sender)
+                self.server.log_reject(outcome.reply, sender=sender)
             finally:
                 session.helo_name = saved
         for level, text in outcome.after:  # after the reject line, through the core
@@ -166,6 +166,8 @@ class Connection:
                 self.abort_stream()
                 return refused
             return await self.end_of_data()
+        if isinstance(request, ev.Vrfy):
+            return self.vrfy(request)
         if isinstance(request, ev.Etrn):
             return (self.refuse(self.checks.etrn(self.facts(), request.domain))
                     or self.ctx.etrn.handle(request.domain, self.client.namaddr) or ev.Accept())
@@ -191,6 +193,11 @@ class Connection:
             return self.queue_failure(exc)
         self.recipients.append(request.address)
         return ev.Accept()
+
+    def vrfy(self, request: ev.Vrfy) -> ev.Verdict:
+        """VRFY gets the checks that RCPT gets (relay control, unknown local
+        users with smtpd_reject_unlisted_recipient), as in Postfix."""
+        return self.refuse(self.checks.recipient(self.facts(), request.address)) or ev.Accept()
 
     def open_stream(self, mail: ev.MailFrom) -> CleanupStream:
         params = mail.params

@@ -87,18 +87,13 @@ def render_records(data: bytes, queue_id: str) -> tuple[list[str], tuple[int, in
     return lines, counts
 
 
-# Postfix's cleanup enforces message_size_limit with a file size limit;
-# closing the half-written file then fails once more, which pyfix (which
-# checks the size itself) does not repeat.
-ARTIFACTS = frozenset({"warning: mail_stream_cleanup: close error"})
-
-
 def cleanup_log(lines: list[str], queue_id: str) -> list[str]:
-    """The cleanup lines of a log, without time stamp, host and PID."""
+    """The cleanup lines of a log, without time stamp, host and PID, and
+    (as record.py records them) without the complaint about the absent qmgr."""
     out = []
     for line in lines:
         found = re.search(r"postfix/cleanup\[\d+\]: (.*)$", line)
-        if found and found.group(1) not in ARTIFACTS:
+        if found and "public/qmgr" not in line:
             out.append(normalize(found.group(1), queue_id))
     return out
 

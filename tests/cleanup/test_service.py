@@ -46,6 +46,15 @@ def test_queue_id_known_at_open_and_file_incomplete_until_close(box: Sandbox) ->
     assert queue_mode(path) == STAT_READY
 
 
+def test_qmgr_that_cannot_be_woken_is_logged(box: Sandbox) -> None:
+    # As Postfix's cleanup: "warning: unable to look up public/qmgr: ...";
+    # the mail stays queued for qmgr's periodic scan.
+    result, _ = box.send([b"Subject: x"])
+    assert result.ok and result.queue == "incoming"
+    assert box.log_lines(qmgr=True)[-1] == (
+        "warning: unable to look up public/qmgr: No such file or directory")
+
+
 def test_abort_and_context_manager_leave_nothing(box: Sandbox) -> None:
     stream = box.open()
     stream.add_recipient("rcpt@example.com")
@@ -118,7 +127,8 @@ class FailingFile:
     (errno.EIO, "451 4.3.0 Error: queue file write error", "write queue file: Input/output error"),
     (errno.ENOSPC, "452 4.3.1 Insufficient system storage",
      "write queue file: No space left on device"),
-    (errno.EFBIG, "552 5.3.4 Error: message file too big", "queue file size limit exceeded"),
+    (errno.EFBIG, "552 5.3.4 Error: message file too big",
+     "queue file size limit exceeded\nwarning: mail_stream_cleanup: close error"),
 ])
 def test_write_error_during_content(box: Sandbox, code: int, reply: str, warning: str) -> None:
     stream = box.open()
@@ -131,7 +141,8 @@ def test_write_error_during_content(box: Sandbox, code: int, reply: str, warning
     stream.write_line(b"ignored after the error")
     result = stream.close()
     assert reply_text(result) == reply
-    assert box.log_lines()[-1] == f"warning: {result.queue_id}: {warning}"
+    lines = warning.count("\n") + 1
+    assert "\n".join(box.log_lines()[-lines:]) == f"warning: {result.queue_id}: {warning}"
     assert box.files() == []
 
 
@@ -163,7 +174,8 @@ def test_message_size_limit_applies_to_the_queue_file(tmp_path: Path) -> None:
     assert result.ok
     result, _ = box.send([b"Subject: big", b"", *([b"y" * 76] * 12)])
     assert result.status == CLEANUP_STAT_SIZE
-    assert box.log_lines()[-1] == f"warning: {result.queue_id}: queue file size limit exceeded"
+    assert box.log_lines()[-2:] == [f"warning: {result.queue_id}: queue file size limit exceeded",
+                                    "warning: mail_stream_cleanup: close error"]
     assert len(box.files()) == 1
 
 

@@ -84,7 +84,7 @@ def test_seed_pop_before_smtp_client_relays() -> None:
 STAGE_DIALOGUE: list[StepSpec] = [
     EHLO, MAIL, RCPT_LOCAL, RCPT_LOCAL, b"DATA\r\n",
     (b"Subject: x\r\n\r\nx\r\n.\r\n", "reply"), QUIT]
-# ETRN only where a restriction refuses it (the pyfix side runs no flush service).
+# ETRN where the client, helo or etrn list may refuse it.
 ETRN_DIALOGUE: list[StepSpec] = [EHLO, b"ETRN example.com\r\n", QUIT]
 # An unknown restriction is a "software" error: Postfix mails the session
 # transcript to the postmaster (notify_classes).  pyfix does not send that

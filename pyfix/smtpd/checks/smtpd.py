@@ -201,7 +201,7 @@ class SessionChecks:
     def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
         """smtpd_reject_unlisted_recipient: unknown local users (relay.py)."""
         if not self.checks.reject_unlisted:
-            return None
+            return None  # (relay.py's check_rcpt knows this too)
         settings = self.ctx.settings
         domain = recipient.rpartition("@")[2] if "@" in recipient else ""
         if settings.relay_domains_compat and domain and relay_only(self.ctx, domain):
