@@ -265,3 +265,12 @@ def test_names_after_permit_reject_defer_are_ignored_with_a_warning() -> None:
     assert outcome.after == [
         ("warning", "restriction `reject_unauth_destination' after `defer' is ignored")]
     assert log.lines == ["warning: restriction `reject' after `permit' is ignored"]
+
+
+def test_table_error_in_a_restriction_is_a_temporary_lookup_failure() -> None:
+    """Postfix answers any table error in a restriction (an unavailable table
+    too) with 451 4.3.0 ... Temporary lookup failure."""
+    checks, _ = session("compatibility_level = 3.6\nsmtpd_recipient_restrictions = "
+                        "check_client_access hash:/nonexistent/access, reject\n")
+    assert checks.recipient(OUTSIDE, "u@mail.example.test").reply == reply(
+        "451 4.3.0 <u@mail.example.test>: Temporary lookup failure")

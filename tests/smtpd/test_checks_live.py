@@ -138,12 +138,12 @@ def test_unknown_restriction_notifies_postmaster() -> None:
 
 def test_client_access_values() -> None:
     table = ("localhost REJECT go away\n127.0.0.1 450 4.7.9 later\n")
-    with differential("smtpd_client_restrictions = check_client_access "
+    with differential(NO_SOFTWARE_NOTICE + "smtpd_client_restrictions = check_client_access "
                       "hash:@FILES@/access\n", {"access": table}) as diff:
         diff.check("reject-by-name", [EHLO, MAIL, RCPT_LOCAL, QUIT])
     for value in ("DUNNO", "OK", "frobnicate", "REJECT", "DEFER", "550 5.7.0 no thanks"):
-        with differential("smtpd_recipient_restrictions = check_client_access "
-                          "hash:@FILES@/access, reject\n",
+        with differential(NO_SOFTWARE_NOTICE + "smtpd_recipient_restrictions = "
+                          "check_client_access hash:@FILES@/access, reject\n",
                           {"access": f"127.0.0.1 {value}\n"}) as diff:
             diff.check(value, [EHLO, MAIL, RCPT_LOCAL, QUIT])
 

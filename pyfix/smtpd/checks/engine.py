@@ -34,9 +34,10 @@ DESCRIPTION
     Parameters read: reject_code, defer_code (by callers, in Request).
 
 DIAGNOSTICS
-    A table lookup failure inside a restriction gives "451 4.3.0
-    <what>: Temporary lookup failure" (retry) or "451 4.3.5 Server
-    configuration error" (configuration), as in Postfix.
+    A table lookup failure inside a restriction (a retry error, or a
+    table that is unavailable) gives "451 4.3.0 <what>: Temporary lookup
+    failure", as in Postfix; an unknown restriction "451 4.3.5 Server
+    configuration error".
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from dataclasses import dataclass, field
 from pyfix.config.lists import split_list
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.checks.settings import CheckSettings
-from pyfix.tables.base import TableError, TableRetryError
+from pyfix.tables.base import TableError
 
 # Postfix stops expanding restriction classes (access map values that are
 # restriction lists) this deep.
@@ -242,8 +243,8 @@ def run_step(ctx: Context, step: Step, request: Request) -> Verdict:
         return Verdict(Result.DEFER, CONFIG_ERROR)
     try:
         return spec.function(ctx, request, step)
-    except TableRetryError:
+    except TableError:
+        # Postfix's reply for any table error in a restriction, an
+        # unavailable table included.
         return Verdict(Result.DEFER,
                        Reply(451, "4.3.0", f"<{request.what}>: Temporary lookup failure"))
-    except TableError:
-        return Verdict(Result.DEFER, CONFIG_ERROR)
