@@ -100,11 +100,6 @@ PYFIX_DEFAULTS: tuple[tuple[str, str, str], ...] = (
         "yes",
         "yes since it appeared (3.9; backports 3.5.24/3.6.14/3.7.10/3.8.5): as 3.7.11",
     ),
-    (
-        "smtpd_relay_restrictions",
-        "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
-        "Postfix 2.10 default; 3.0+ wrap it in a compatibility_level >= 1 test",
-    ),
 )
 
 

@@ -75,5 +75,4 @@ PYFIX_DEFAULTS: dict[str, str] = {
     "smtpd_forbid_bare_newline": "normalize",  # default since Postfix 3.9; no in the 3.5.23/3.6.13/3.7.9/3.8.4+ backports
     "smtpd_forbid_unauth_pipelining": "yes",  # default since Postfix 3.9; no in the 3.5.20/3.6.10/3.7.6/3.8.1+ backports
     "cleanup_replace_stray_cr_lf": "yes",  # yes since it appeared (3.9; backports 3.5.24/3.6.14/3.7.10/3.8.5): as 3.7.11
-    "smtpd_relay_restrictions": "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",  # Postfix 2.10 default; 3.0+ wrap it in a compatibility_level >= 1 test
 }

@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyfix.config.expand import compat_level_from_string
+from pyfix.config.compat import compat_default
 from pyfix.config.store import Config
 from pyfix.log.msg import msg_info, msg_warn
 from pyfix.rewrite.reply import AddressClass
@@ -69,18 +69,9 @@ class RewriteContext:
     domain: str
 
 
-def _explicit(config: Config, name: str) -> bool:
-    """Is name set in main.cf, on the command line or with -o?"""
-    if config.scope is not None and name in config.scope.options:
-        return True
-    return config.explicit(name) is not None
-
-
 def compat_default_append_dot_mydomain(config: Config) -> bool:
     """True when append_dot_mydomain=yes holds only by compatibility_level < 1."""
-    level = compat_level_from_string(config.get("compatibility_level"), lambda _text: None)
-    return level < compat_level_from_string("1", msg_warn) and not _explicit(
-        config, "append_dot_mydomain")
+    return compat_default(config, "append_dot_mydomain", "1")
 
 
 class Rewriter:

@@ -5,16 +5,15 @@ SUMMARY
     RelayPolicy
 
 DESCRIPTION
-    The checks that the accept path needs before the full restriction
-    engine arrives, with Postfix's replies and log texts:
+    What relay control and recipient validation need from smtpd's
+    point of view (the restriction lists themselves are
+    pyfix.smtpd.checks):
 
-    - the default smtpd_relay_restrictions, "permit_mynetworks,
-      permit_sasl_authenticated, defer_unauth_destination" (the list in
-      main.cf is honoured for these three names and reject_unauth_
-      destination; other names are refused at start-up by
-      unsupported()): a client outside $mynetworks may only send to
-      local, virtual or relay domains, otherwise "454 4.7.1 <rcpt>:
-      Relay access denied" (554 with reject_unauth_destination);
+    - mynetworks; smtpd's own $relay_domains, which check_relay_domains
+      matches the client hostname against;
+    - whether a recipient is an authorized destination
+      (authorized_destination(): local, virtual or relay class) and
+      whether it is one by the relay class alone (relay_class());
     - unlisted recipients (unlisted.py), e.g. an unknown user of a local
       domain when local_recipient_maps is not empty (S12, S24).
 
@@ -31,7 +30,8 @@ DESCRIPTION
     "451 4.3.0 <rcpt>: Temporary lookup failure"; smtpd's own tables log
     'TYPE:NAME lookup error for "KEY"' through warn.
 
-    Parameters read: mynetworks, smtpd_relay_restrictions,
+    Parameters read: mynetworks, relay_domains (smtpd's own, for
+    check_relay_domains), parent_domain_matches_subdomains,
     allow_untrusted_routing, local_header_rewrite_clients, and (smtpd's
     own table search and permit_inet_interfaces) mydestination,
     inet_interfaces, proxy_interfaces, inet_protocols; those of
@@ -39,8 +39,8 @@ DESCRIPTION
     service's view (resolve.py).
 
 DIAGNOSTICS
-    UnsupportedRestriction for a restriction name that this module does
-    not implement yet.
+    TableRetryError from resolve() when trivial-rewrite fails; table
+    errors of the unlisted-recipient check become 451 replies.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
-from pyfix.address.matchlist import addr_list
+from pyfix.address.matchlist import MatchList, addr_list, domain_list, parent_style
 from pyfix.config.lists import split_list
 from pyfix.config.store import Config
 from pyfix.log.msg import msg_warn
@@ -60,15 +61,6 @@ from pyfix.smtp.replies import Reply
 from pyfix.smtpd.resolve import SmtpdResolver
 from pyfix.smtpd.unlisted import UnlistedRecipient
 from pyfix.tables.base import TableError, TableRetryError
-
-KNOWN_RELAY_RESTRICTIONS = frozenset({
-    "permit_mynetworks", "permit_sasl_authenticated", "defer_unauth_destination",
-    "reject_unauth_destination",
-})
-
-
-class UnsupportedRestriction(Exception):
-    """A restriction that pyfix does not implement yet."""
 
 
 def _reply(code: int, enhanced: str, text: str) -> Reply:
@@ -85,16 +77,21 @@ class RelayPolicy:
         cfg = self.config
         self.mynetworks = addr_list("mynetworks", cfg.get("mynetworks"))
         self.allow_untrusted_routing = cfg.get_bool("allow_untrusted_routing")
-        self.restrictions = split_list(cfg.get("smtpd_relay_restrictions"))
-        unknown = [r for r in self.restrictions if r not in KNOWN_RELAY_RESTRICTIONS]
-        if unknown:
-            raise UnsupportedRestriction(
-                f"smtpd_relay_restrictions: {unknown[0]}: not yet supported by pyfix")
         # smtpd's own resolve_local(): table searches, permit_inet_interfaces.
         self.local = LocalDestination(cfg, warn=self.warn)
         # The address class: trivial-rewrite in the rewrite service's view.
         self.resolver = SmtpdResolver(self.trivial)
         self.unlisted = UnlistedRecipient(cfg, self.local, self.warn)
+
+    @cached_property
+    def relay_domains(self) -> MatchList:
+        """smtpd's own $relay_domains, which only check_relay_domains reads
+        (for the client hostname); read when first needed, so that relay
+        decisions visibly come from trivial-rewrite alone."""
+        cfg = self.config
+        return domain_list("relay_domains", cfg.get("relay_domains"),
+                           parent_style(cfg.get("parent_domain_matches_subdomains"),
+                                        "relay_domains"))
 
     def rewrite_context(self, client_addr: str) -> str:
         """"local" when local_header_rewrite_clients lets the client's headers
@@ -128,22 +125,17 @@ class RelayPolicy:
             return False
         return bool(reply.final or reply.flags & ResolveFlag.CLASS_RELAY)
 
-    def check_relay(self, client_addr: str, recipient: str, sender: str = "") -> Reply | None:
-        for restriction in self.restrictions:
-            if restriction == "permit_mynetworks" and self.mynetworks.match(client_addr):
-                return None
-            if restriction in ("defer_unauth_destination", "reject_unauth_destination"):
-                if self.authorized_destination(sender, recipient):
-                    return None
-                if restriction == "defer_unauth_destination":
-                    return _reply(454, "4.7.1", f"<{recipient}>: Relay access denied")
-                return _reply(554, "5.7.1", f"<{recipient}>: Relay access denied")
-        return None
+    def relay_class(self, sender: str, recipient: str) -> bool:
+        """Is recipient an authorized destination by the relay class alone
+        (not local, not virtual)?"""
+        reply = self.resolve(sender, recipient)
+        return not reply.final and bool(reply.flags & ResolveFlag.CLASS_RELAY)
 
-    def check_rcpt(self, client_addr: str, recipient: str, sender: str = "") -> Reply | None:
+    def check_rcpt(self, recipient: str, sender: str = "") -> Reply | None:
+        """The unlisted-recipient check, with table errors as replies
+        (relay control is pyfix.smtpd.checks)."""
         try:
-            return (self.check_relay(client_addr, recipient, sender)
-                    or self.unlisted.check(recipient, self.resolve(sender, recipient)))
+            return self.unlisted.check(recipient, self.resolve(sender, recipient))
         except TableError:
             # Postfix's wording for any lookup error here: a table that is
             # unavailable fails as "try again" too (its surrogate table).

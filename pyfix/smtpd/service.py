@@ -17,7 +17,8 @@ DESCRIPTION
     "postfix reload" never cuts a session.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, and everything
-    that ServerSettings, RelayPolicy, the milter gate, the mail log, the cleanup library
+    that ServerSettings, RelayPolicy, the restriction lists
+    (pyfix.smtpd.checks), the milter gate, the mail log, the cleanup library
     (in the view of the service that cleanup_service_name names) and
     the trivial-rewrite library (in the view of the service that
     rewrite_service_name names) read.  smtpd asks trivial-rewrite for a
@@ -26,7 +27,10 @@ DESCRIPTION
 
 DIAGNOSTICS
     A configuration error is logged as fatal and ends the process with
-    status 1 (the master then throttles restarts).
+    status 1 (the master then throttles restarts); so are restriction
+    lists without a relay check ("in parameter smtpd_relay_restrictions
+    or smtpd_recipient_restrictions, specify at least one working
+    instance of: ...").
 """
 
 from __future__ import annotations
@@ -41,9 +45,10 @@ from pyfix.config.types import ConfigValueError
 from pyfix.master.runtime import event_loop, preload
 from pyfix.rewrite.service import TrivialRewrite
 from pyfix.smtp.settings import ServerSettings, SettingsError
+from pyfix.smtpd.checks.smtpd import RestrictionConfigError, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.milter_gate import milter_gate
-from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
+from pyfix.smtpd.relay import RelayPolicy
 from pyfix.smtpd.session import SmtpdContext, serve_connection
 
 if TYPE_CHECKING:
@@ -85,10 +90,12 @@ async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
 def smtpd_context(config: Config, log: MailLog) -> SmtpdContext:
     """Everything one smtpd service needs, from its own view (config):
     the libraries each in the view of the service that it belongs to."""
+    policy = RelayPolicy(config, TrivialRewrite.for_client(config), log.warn)
     return SmtpdContext(
         config=config,
         settings=ServerSettings.from_config(config),
-        policy=RelayPolicy(config, TrivialRewrite.for_client(config), log.warn),
+        policy=policy,
+        checks=SmtpdChecks(config, policy),
         cleanup=CleanupService.for_client(config),
         log=log,
         timeout=float(config.get_time("smtpd_timeout")),
@@ -101,7 +108,7 @@ def smtpd_context(config: Config, log: MailLog) -> SmtpdContext:
 def serve(ctx: ServiceContext) -> None:
     try:
         smtpd = smtpd_context(ctx.config, ctx.log)
-    except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
+    except (ConfigValueError, ExpansionError, SettingsError, RestrictionConfigError) as exc:
         ctx.log.fatal(str(exc))
         raise SystemExit(1) from None
     preload()

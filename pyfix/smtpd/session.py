@@ -10,12 +10,12 @@ DESCRIPTION
     replies when the core waits for input (so that pipelined replies go
     out together, as Postfix does), sleeps smtpd_error_sleep_time when
     the core asks, times the client out after smtpd_timeout, answers the
-    core's requests with relay.py's checks (RCPT, and VRFY as Postfix
-    does) and queueing.py's queue file,
+    core's requests with the restriction lists (pyfix.smtpd.checks: RCPT,
+    and VRFY as Postfix does) and the queue file,
     and writes the core's log lines through the service's mail log.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, mail_name,
-    myhostname, and those of relay.py and queueing.py.
+    myhostname, and those of pyfix.smtpd.checks and relay.py.
 
 DIAGNOSTICS
     A queue write failure answers the transaction with the queue error's
@@ -40,8 +40,9 @@ from pyfix.queue.errors import QueueError, QueueWriteError
 from pyfix.smtp import events as ev
 from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer
-from pyfix.smtp.session import ClientInfo
+from pyfix.smtp.session import ClientInfo, neuter_helo
 from pyfix.smtp.settings import ServerSettings
+from pyfix.smtpd.checks.smtpd import Facts, Outcome, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.milter_gate import MilterGate
 from pyfix.smtpd.received import received_header
@@ -67,6 +68,7 @@ class SmtpdContext:
     config: Config
     settings: ServerSettings
     policy: RelayPolicy
+    checks: SmtpdChecks
     cleanup: CleanupService
     log: MailLog
     timeout: float
@@ -104,6 +106,7 @@ class Connection:
         self.helo: str | None = None
         self.protocol = "SMTP"
         self.outbuf = bytearray()
+        self.checks = ctx.checks.session(ctx.log.info, ctx.log.warn)
 
     async def flush(self) -> None:
         data = bytes(self.outbuf) + self.server.data_to_send()
@@ -117,44 +120,69 @@ class Connection:
     def log_queue(self, queue_id: str) -> None:
         self.ctx.log.info(f"{queue_id}: client={self.client.namaddr}")
 
+    def facts(self, sender: str | None = None) -> Facts:
+        if sender is None and self.mail is not None:
+            sender = self.mail.address
+        return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender)
+
+    def refuse(self, outcome: Outcome, sender: str | None = None,
+               helo: str | None = None) -> Reply | None:
+        """Log a restriction's reject as Postfix does (None: no reject).
+        sender and helo: the MAIL FROM or HELO being checked, which the log
+        line shows although the session has not taken them yet."""
+        if outcome.reply is not None:
+            session = self.server.session
+            saved = session.helo_name
+            if helo is not None:
+                session.helo_name = neuter_helo(helo, self.ctx.settings.smtputf8_enable)
+            try:
+                self.server.log_reject(outcome.reply, sender=sender)
+            finally:
+                session.helo_name = saved
+        for level, text in outcome.after:  # after the reject line, through the core
+            self.server.log(level, text)
+        return outcome.reply
+
     async def decide(self, request: ev.Request) -> ev.Verdict:
         if self.ctx.milter is not None:
             reply = self.ctx.milter.verdict(self.server.session, request, self.ctx.log)
             if reply is not None:
                 return reply
+        if isinstance(request, ev.Connect):
+            return self.refuse(self.checks.connect(self.facts())) or ev.Accept()
         if isinstance(request, ev.Helo | ev.Ehlo):
             self.helo = request.name
             self.protocol = "ESMTP" if isinstance(request, ev.Ehlo) else "SMTP"
-            return ev.Accept()
+            return self.refuse(self.checks.helo(self.facts()), helo=request.name) or ev.Accept()
         if isinstance(request, ev.MailFrom):
+            refused = self.refuse(self.checks.mail(self.facts(request.address)),
+                                  sender=request.address)
+            if refused is not None:
+                return refused
             self.abort()
             self.mail = request
             return ev.Accept()
         if isinstance(request, ev.RcptTo):
             return await self.rcpt(request)
         if isinstance(request, ev.Data | ev.Bdat):
-            return self.data()
+            return self.refuse(self.checks.data(self.facts())) or self.data()
         if isinstance(request, ev.EndOfData):
+            refused = self.refuse(self.checks.end_of_data(self.facts()))
+            if refused is not None:
+                self.abort_stream()
+                return refused
             return await self.end_of_data()
         if isinstance(request, ev.Vrfy):
             return self.vrfy(request)
         if isinstance(request, ev.Etrn):
-            return self.ctx.etrn.handle(request.domain, self.client.namaddr) or ev.Accept()
+            return (self.refuse(self.checks.etrn(self.facts(), request.domain))
+                    or self.ctx.etrn.handle(request.domain, self.client.namaddr) or ev.Accept())
         return ev.Accept()
 
-    def recipient_check(self, address: str) -> Reply | None:
-        """relay.py's recipient checks (for the current sender, as Postfix's
-        smtpd resolves the address); a refusal is logged as Postfix logs it."""
-        sender = self.mail.address if self.mail is not None else ""
-        reply = self.ctx.policy.check_rcpt(self.client.addr, address, sender)
-        if reply is not None:
-            self.server.log_reject(reply)
-        return reply
-
     async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
-        reply = self.recipient_check(request.address)
-        if reply is not None:
-            return reply
+        refused = self.refuse(self.checks.recipient(self.facts(), request.address))
+        if refused is not None:
+            return refused
         assert self.mail is not None
         params = request.params
         notify = sum(DSN_NOTIFY_BITS.get(word.upper(), 0) for word in params.notify)
@@ -175,7 +203,7 @@ class Connection:
     def vrfy(self, request: ev.Vrfy) -> ev.Verdict:
         """VRFY gets the checks that RCPT gets (relay control, unknown local
         users with smtpd_reject_unlisted_recipient), as in Postfix."""
-        return self.recipient_check(request.address) or ev.Accept()
+        return self.refuse(self.checks.recipient(self.facts(), request.address)) or ev.Accept()
 
     def open_stream(self, mail: ev.MailFrom) -> CleanupStream:
         params = mail.params
@@ -229,6 +257,9 @@ class Connection:
 
     def abort(self) -> None:
         self.recipients = []
+        self.abort_stream()
+
+    def abort_stream(self) -> None:
         if self.stream is not None:
             self.stream.abort()
             self.stream = None

@@ -95,7 +95,7 @@ HOST_OR_BUILD_DEPENDENT: frozenset[str] = frozenset(
 
 # pyfix deliberately follows the Postfix 3.9 defaults for these.
 PYFIX_DIFFERS: frozenset[str] = frozenset(
-    {"smtpd_forbid_bare_newline", "smtpd_forbid_unauth_pipelining", "smtpd_relay_restrictions"}
+    {"smtpd_forbid_bare_newline", "smtpd_forbid_unauth_pipelining"}
 )
 
 # Cases where pyfix differs from Postfix on purpose: the part named is not

@@ -46,8 +46,6 @@ def test_pyfix_security_defaults() -> None:
     cfg = config("")
     assert cfg.get("smtpd_forbid_bare_newline") == "normalize"
     assert cfg.get_bool("smtpd_forbid_unauth_pipelining") is True
-    assert cfg.get_list("smtpd_relay_restrictions") == [
-        "permit_mynetworks", "permit_sasl_authenticated", "defer_unauth_destination"]
 
 
 def test_compatibility_level_switches_defaults() -> None:
@@ -55,6 +53,13 @@ def test_compatibility_level_switches_defaults() -> None:
     assert config("compatibility_level = 3.6\n").get("mynetworks_style") == "host"
     assert config("compatibility_level = 3.6\n").get("relay_domains") == ""
     assert config("").get("relay_domains") != ""
+    # smtpd_relay_restrictions follows the level too (Postfix 3.0 and later).
+    assert config("").get("smtpd_relay_restrictions") == ""
+    assert config("compatibility_level = 0\n").get("smtpd_relay_restrictions") == ""
+    for level in ("1", "2", "3.6"):
+        assert config(f"compatibility_level = {level}\n").get_list(
+            "smtpd_relay_restrictions") == [
+            "permit_mynetworks", "permit_sasl_authenticated", "defer_unauth_destination"]
 
 
 def test_computed_hostname_and_domain() -> None:

@@ -62,11 +62,22 @@ needs_sink = pytest.mark.skipif(not os.path.exists(SMTP_SINK),
                                 reason="smtp-sink (Debian package postfix) is not installed")
 
 
+# The notebook's relay control, with its pop-before-smtp table in the
+# configuration directory.  Its main.cf has no compatibility_level: it runs
+# at level 0, where these lines alone make the relay decision
+# (smtpd_relay_restrictions is empty by default), as in Postfix 3.7.
+SEED_RECIPIENT_RESTRICTIONS = (
+    "smtpd_recipient_restrictions = permit_mynetworks,reject_non_fqdn_recipient,\n"
+    "      check_client_access hash:$config_directory/pop-before-smtp,\n"
+    "      check_relay_domains\n")
+
+
 def common_main_cf(dns: DnsServer, myhostname: str) -> str:
     return ("inet_protocols = ipv4\n"
             f"myhostname = {myhostname}\n"
             f"mydomain = {DOMAIN}\n"
             "mynetworks = 127.0.0.0/8\n"
+            + SEED_RECIPIENT_RESTRICTIONS +
             f"pyfix_dns_servers = {dns.spec}\n"
             "smtp_connect_timeout = 5s\n"
             "minimal_backoff_time = 300s\nmaximal_backoff_time = 600s\n"
@@ -146,7 +157,7 @@ class Seed:
         """A pyfix instance on host; files are written into its config directory first."""
         inst = self.make(common_main_cf(self.dns, myhostname) + main_cf, SEED_MASTER_CF,
                          host=host, start=False)
-        dedupe_main_cf(inst)
+        as_notebook(inst)
         for name, text in (files or {}).items():
             (inst.etc / name).write_text(text.replace("$ETC", str(inst.etc)))
         if start:
@@ -170,6 +181,19 @@ def seed_fixture(make: Make) -> Iterator[Seed]:
     finally:
         seed.close()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def as_notebook(inst: Instance) -> None:
+    """The instance's main.cf as the notebook's: no compatibility_level line
+    (the harness's is dropped), each parameter set once, and an empty
+    pop-before-smtp table for SEED_RECIPIENT_RESTRICTIONS (the
+    pop-before-smtp daemon fills it with the addresses of POP clients)."""
+    path = inst.etc / "main.cf"
+    path.write_text("".join(line + "\n" for line in path.read_text().splitlines()
+                            if line.split("=", 1)[0].strip() != "compatibility_level"))
+    dedupe_main_cf(inst)
+    (inst.etc / "pop-before-smtp").write_text("")
+    postmap(inst, f"hash:{inst.etc}/pop-before-smtp")
 
 
 def dedupe_main_cf(inst: Instance) -> None:

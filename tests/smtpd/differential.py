@@ -26,7 +26,9 @@ AssertionError with the report, for one pytest case per dialogue (mark a
 case xfail, with the reason, where pyfix lacks the feature).
 
 Options: profile (a file in tests/golden/smtp/profiles/), main_cf (extra
-main.cf lines, after the profile), master_cf (extra master.cf lines for
+main.cf lines, after the profile), unset (parameter names whose lines are
+removed from both main.cf files, so that their defaults apply: e.g.
+compatibility_level, to run at level 0 as a main.cf without it does), master_cf (extra master.cf lines for
 both, e.g. a second cleanup service), smtpd_args (master.cf "-o" options
 for both smtpd services, e.g. "-o relay_domains=example.net"), files
 (name -> content, written to a directory that both can read; "@FILES@"
@@ -188,13 +190,15 @@ def mask(side: Side) -> Side:
 class PostfixOracle:
     """A real Postfix from record.py's Instance, with extra settings."""
 
-    def __init__(self, profile: str, main_cf: str, master_cf: str, smtpd_args: str) -> None:
+    def __init__(self, profile: str, main_cf: str, master_cf: str, smtpd_args: str,
+                 unset: Sequence[str] = ()) -> None:
         record = record_module()
         extra_main, extra_master, args = main_cf, master_cf, smtpd_args
 
         class Configured(record.Instance):  # type: ignore[name-defined,misc]
             def main_cf(self) -> str:
-                return str(super().main_cf()) + "\n# differential extra\n" + extra_main
+                return (without(str(super().main_cf()), unset)
+                        + "\n# differential extra\n" + extra_main)
 
             def setup(self) -> None:
                 super().setup()
@@ -220,11 +224,13 @@ class PostfixOracle:
         return list(self.instance.wait_disconnect())
 
 
-def pyfix_main_cf(profile: str = "base", main_cf: str = "") -> str:
-    """The oracle's main.cf (postfix/main.cf + profile + main_cf) for pyfix:
-    without the settings that each side keeps for itself (PYFIX_OWN)."""
-    text = ((GOLDEN / "postfix" / "main.cf").read_text()
-            + (GOLDEN / "profiles" / f"{profile}.cf").read_text() + "\n" + main_cf)
+def pyfix_main_cf(profile: str = "base", main_cf: str = "", unset: Sequence[str] = ()) -> str:
+    """The oracle's main.cf (postfix/main.cf + profile, without the unset
+    names, + main_cf) for pyfix: without the settings that each side
+    keeps for itself (PYFIX_OWN)."""
+    text = without((GOLDEN / "postfix" / "main.cf").read_text()
+                   + (GOLDEN / "profiles" / f"{profile}.cf").read_text(), unset)
+    text += "\n" + main_cf
     keep = [line for line in text.splitlines()
             if line.split("=")[0].strip() not in PYFIX_OWN]
     return "\n".join(keep) + "\n"
@@ -234,10 +240,15 @@ class PyfixSubject:
     """A pyfix instance with the same main.cf settings."""
 
     def __init__(self, root: Path, profile: str, main_cf: str, master_cf: str,
-                 smtpd_args: str) -> None:
+                 smtpd_args: str, unset: Sequence[str] = ()) -> None:
         head = f"  {smtpd_args}\n" if smtpd_args else ""
-        self.instance = Instance(root, pyfix_main_cf(profile, main_cf),
-                                 head + PYFIX_MASTER_CF + master_cf)
+        body = pyfix_main_cf(profile, main_cf, unset)
+        self.instance = Instance(root, body, head + PYFIX_MASTER_CF + master_cf)
+        # The instance's own first lines (compatibility_level, paths) too.
+        path = self.instance.etc / "main.cf"
+        content = path.read_text()
+        assert content.endswith(body)
+        path.write_text(without(content[:-len(body)], unset) + body)
         self.port = self.instance.port
         self.log = record_module().LogTail(root / "maillog")
 
@@ -249,6 +260,15 @@ class PyfixSubject:
 
     def session_log(self) -> list[str]:
         return list(self.log.until_disconnect())
+
+
+def without(text: str, names: Sequence[str]) -> str:
+    """main.cf text without the settings of names (single-line settings)."""
+    if not names:
+        return text
+    lines = [line for line in text.splitlines()
+             if line[:1].isspace() or line.split("=")[0].strip() not in names]
+    return "\n".join(lines) + "\n"
 
 
 def converse(port: int, steps: list[tuple[bytes, str]]) -> tuple[list[bytes], bool]:
@@ -301,7 +321,8 @@ class Differential:
     """Real Postfix and pyfix with the same settings, side by side."""
 
     def __init__(self, main_cf: str = "", master_cf: str = "", *, profile: str = "base",
-                 smtpd_args: str = "", files: Mapping[str, str] | None = None) -> None:
+                 smtpd_args: str = "", files: Mapping[str, str] | None = None,
+                 unset: Sequence[str] = ()) -> None:
         self.base = world_traversable_dir("pyfix-differential-")
         shared = self.base / "files"
         shared.mkdir()
@@ -313,9 +334,11 @@ class Differential:
         def fill(text: str) -> str:
             return text.replace("@FILES@", str(shared))
 
-        self.postfix = PostfixOracle(profile, fill(main_cf), fill(master_cf), fill(smtpd_args))
+        self.files = shared
+        self.postfix = PostfixOracle(profile, fill(main_cf), fill(master_cf), fill(smtpd_args),
+                                     unset)
         self.pyfix = PyfixSubject(self.base / "pyfix", profile, fill(main_cf), fill(master_cf),
-                                  fill(smtpd_args))
+                                  fill(smtpd_args), unset)
 
     def __enter__(self) -> Differential:
         self.start()

@@ -31,6 +31,7 @@ from pyfix.log.maillog import MailLog
 from pyfix.smtpd.service import smtpd_context
 from tests.instance import REPO
 from tests.smtpd import test_scope_live as scope
+from tests.smtpd.rcpt import rcpt_reply
 
 GOLDEN = REPO / "tests" / "golden"
 SMTPD = "127.0.0.1:2525"
@@ -96,10 +97,10 @@ def log(tmp_path: Path) -> MailLog:
 
 
 def rcpt_replies(confdir: Path, tmp_path: Path) -> dict[str, str]:
-    policy = smtpd_context(view(confdir, SMTPD, "inet"), log(tmp_path)).policy
+    checks = smtpd_context(view(confdir, SMTPD, "inet"), log(tmp_path)).checks
     replies = {}
     for rcpt, _why in scope.RECIPIENTS:
-        reply = policy.check_rcpt("127.0.0.1", rcpt, "s@example.org")
+        reply = rcpt_reply(checks, "127.0.0.1", rcpt, "s@example.org")
         replies[rcpt] = "250 2.1.5 Ok" if reply is None else (
             f"{reply.code} {reply.enhanced} {reply.text}")
     return replies

@@ -14,8 +14,10 @@ import pytest
 from pyfix.config.maincf import parse_main_cf
 from pyfix.config.store import Config
 from pyfix.rewrite.service import TrivialRewrite
+from pyfix.smtpd.checks.smtpd import SmtpdChecks
 from pyfix.smtpd.relay import RelayPolicy
 from pyfix.smtpd.unlisted import rcpt_dsn_fix
+from tests.smtpd.rcpt import rcpt_reply
 
 BASE = """\
 compatibility_level = 3.7
@@ -39,7 +41,7 @@ def policy(extra: str = "", warnings: list[str] | None = None) -> RelayPolicy:
 
 
 def answer(p: RelayPolicy, rcpt: str, client: str = "127.0.0.1") -> str:
-    reply = p.check_rcpt(client, rcpt, "s@example.org")
+    reply = rcpt_reply(SmtpdChecks(p.config, p), client, rcpt, "s@example.org")
     return "250 2.1.5 Ok" if reply is None else f"{reply.code} {reply.enhanced} {reply.text}"
 
 

@@ -1,0 +1,23 @@
+"""NAME
+    pyfix.smtpd.checks - the smtpd restriction engine
+
+SUMMARY
+    SmtpdChecks (smtpd.py), evaluate() (engine.py)
+
+DESCRIPTION
+    Restriction lists as data and one evaluator (engine.py), with one
+    module per family of restrictions: generic.py (permit, reject,
+    defer, permit_mynetworks, permit_sasl_authenticated), relay.py
+    (reject_unauth_destination and friends, check_relay_domains),
+    address.py (reject_non_fqdn_*), access.py (check_client_access).
+    smtpd.py applies the lists at each stage of an SMTP session, with
+    smtpd_delay_reject and compatibility_level as Postfix 3.7 does.
+    Importing the package registers every family's names.
+
+    Parameters read: see the modules.
+
+DIAGNOSTICS
+    See engine.py and smtpd.py.
+"""
+
+from pyfix.smtpd.checks import access, address, generic, relay  # noqa: F401  (registration)

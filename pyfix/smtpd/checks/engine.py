@@ -1,0 +1,250 @@
+"""NAME
+    pyfix.smtpd.checks.engine - restriction lists as data, one evaluator
+
+SUMMARY
+    Result, Verdict, Stage, Request, Restriction, RESTRICTIONS,
+    parse_list(), evaluate()
+
+DESCRIPTION
+    A restriction list (smtpd_client_restrictions, ...,
+    smtpd_recipient_restrictions) is parsed once into a tuple of Steps:
+    a restriction name and the arguments it takes (check_client_access
+    takes the next word, a table).  evaluate() walks a list in order; the
+    first step whose result is not DUNNO decides the list:
+
+        OK       permit (the list ends; later lists still apply)
+        REJECT   a 5xx (or 4xx) reply that ends the stage
+        DEFER    a 4xx reply that ends the stage
+
+    RESTRICTIONS is the table from restriction name to function; each
+    family of restrictions (generic.py, relay.py, access.py,
+    address.py) adds its names there.  A name that is not in the table
+    is not skipped: as in Postfix for an unknown restriction, the
+    evaluator logs 'unknown smtpd restriction: "NAME"' and the stage
+    answers "451 4.3.5 Server configuration error" (fail closed).  This
+    also holds for the names that Postfix knows and pyfix does not
+    implement yet.
+
+    The Request says what is being checked: the stage (client, helo,
+    sender, recipient, data, end of data, etrn) and the session's client,
+    helo name, sender and recipient; Stage knows Postfix's wording for
+    replies at that stage ("Client host rejected", "<DATA>: Data
+    command rejected", ...).
+
+    Parameters read: reject_code, defer_code (by callers, in Request).
+
+DIAGNOSTICS
+    A table lookup failure inside a restriction (a retry error, or a
+    table that is unavailable) gives "451 4.3.0 <what>: Temporary lookup
+    failure", as in Postfix; an unknown restriction "451 4.3.5 Server
+    configuration error".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pyfix.config.lists import split_list
+from pyfix.smtp.replies import Reply
+from pyfix.smtpd.checks.settings import CheckSettings
+from pyfix.tables.base import TableError
+
+# Postfix stops expanding restriction classes (access map values that are
+# restriction lists) this deep.
+MAX_NESTING = 100
+
+
+class Result(enum.Enum):
+    DUNNO = "dunno"
+    OK = "ok"
+    REJECT = "reject"
+    DEFER = "defer"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    result: Result
+    reply: Reply | None = None
+
+    @property
+    def rejects(self) -> bool:
+        return self.result in (Result.REJECT, Result.DEFER)
+
+
+DUNNO = Verdict(Result.DUNNO)
+OK = Verdict(Result.OK)
+CONFIG_ERROR = Reply(451, "4.3.5", "Server configuration error")
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One smtpd_*_restrictions list: its parameter and reply wording."""
+
+    parameter: str
+    reply_class: str  # "Client host", "Recipient address", ...
+
+
+CLIENT = Stage("smtpd_client_restrictions", "Client host")
+HELO = Stage("smtpd_helo_restrictions", "Helo command")
+SENDER = Stage("smtpd_sender_restrictions", "Sender address")
+RECIPIENT = Stage("smtpd_recipient_restrictions", "Recipient address")
+RELAY = Stage("smtpd_relay_restrictions", "Recipient address")
+DATA = Stage("smtpd_data_restrictions", "Data command")
+END_OF_DATA = Stage("smtpd_end_of_data_restrictions", "End-of-data")
+ETRN = Stage("smtpd_etrn_restrictions", "Etrn command")
+
+
+@dataclass
+class Request:
+    """What one evaluation looks at."""
+
+    stage: Stage
+    client_name: str
+    client_addr: str
+    namaddr: str
+    helo: str | None = None
+    sender: str | None = None
+    recipient: str | None = None
+    etrn_domain: str | None = None
+    reject_code: int = 554
+    defer_code: int = 450
+    # what a reply at this stage is about: <namaddr>, <helo>, <sender>, ...
+    what: str = ""
+
+    def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
+               subject: tuple[str, str] | None = None) -> Verdict:
+        """A reject with this stage's wording, or subject's (what, class)."""
+        code = self.reject_code if code is None else code
+        return Verdict(Result.REJECT, self.reply(code, enhanced, reason, subject))
+
+    def defer(self, reason: str, code: int | None = None, enhanced: str = "4.7.1",
+              subject: tuple[str, str] | None = None) -> Verdict:
+        code = self.defer_code if code is None else code
+        return Verdict(Result.DEFER, self.reply(code, enhanced, reason, subject))
+
+    def reply(self, code: int, enhanced: str, reason: str,
+              subject: tuple[str, str] | None = None) -> Reply:
+        what, reply_class = subject or (self.what, self.stage.reply_class)
+        return Reply(code, _class(code, enhanced), f"<{what}>: {reply_class} rejected: {reason}")
+
+
+def _class(code: int, enhanced: str) -> str:
+    """The enhanced code with the class of the reply code (4.x.x for 4xx)."""
+    return f"{code // 100}{enhanced[1:]}" if enhanced else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    name: str
+    args: tuple[str, ...] = ()
+    following: str | None = None  # the next restriction name in the list
+
+
+class Context:
+    """What a restriction function may use besides the Request: the
+    service's settings and the log.  One per session: warn_once() warns
+    once per session (Postfix: once per smtpd process)."""
+
+    def __init__(self, settings: CheckSettings, info: Callable[[str], None],
+                 warn: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.info = info
+        self.warn = warn
+        self.warned: set[str] = set()
+        self.depth = 0
+        # (level, text) lines that Postfix logs after the stage's reject line
+        self.after: list[tuple[str, str]] = []
+
+    def warn_after(self, text: str) -> None:
+        """A warning that follows the reject line in the log."""
+        self.after.append(("warning", text))
+
+    def take_after(self) -> list[tuple[str, str]]:
+        after, self.after = self.after, []
+        return after
+
+    def warn_once(self, key: str, text: str) -> None:
+        if key not in self.warned:
+            self.warned.add(key)
+            self.warn(text)
+
+
+RestrictionFn = Callable[[Context, Request, Step], Verdict]
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    function: RestrictionFn
+    nargs: int = 0  # words after the name that belong to it (a table)
+
+
+RESTRICTIONS: dict[str, Restriction] = {}
+
+
+def restriction(name: str, nargs: int = 0) -> Callable[[RestrictionFn], RestrictionFn]:
+    """Register a restriction function under name."""
+
+    def register(function: RestrictionFn) -> RestrictionFn:
+        RESTRICTIONS[name] = Restriction(function, nargs)
+        return function
+
+    return register
+
+
+@dataclass(frozen=True, slots=True)
+class RestrictionList:
+    parameter: str
+    steps: tuple[Step, ...] = field(default_factory=tuple)
+
+    def __bool__(self) -> bool:
+        return bool(self.steps)
+
+    @property
+    def names(self) -> list[str]:
+        return [step.name for step in self.steps]
+
+
+def parse_list(parameter: str, text: str) -> RestrictionList:
+    """The list in text: each known name takes its arguments (a table);
+    unknown names stay as steps and fail closed when evaluated."""
+    words = split_list(text)
+    steps: list[Step] = []
+    index = 0
+    while index < len(words):
+        name = words[index]
+        spec = RESTRICTIONS.get(name)
+        nargs = spec.nargs if spec else 0
+        following = words[index + 1 + nargs] if index + 1 + nargs < len(words) else None
+        steps.append(Step(name, tuple(words[index + 1:index + 1 + nargs]), following))
+        index += 1 + nargs
+    return RestrictionList(parameter, tuple(steps))
+
+
+def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Verdict:
+    """The list's verdict: the first step that says more than DUNNO.
+    A nested list (a restriction class) counts ctx.depth up."""
+    ctx.depth += 1
+    try:
+        for step in rlist.steps:
+            verdict = run_step(ctx, step, request)
+            if verdict.result is not Result.DUNNO:
+                return verdict
+        return DUNNO
+    finally:
+        ctx.depth -= 1
+
+
+def run_step(ctx: Context, step: Step, request: Request) -> Verdict:
+    spec = RESTRICTIONS.get(step.name)
+    if spec is None or len(step.args) < spec.nargs or ctx.depth > MAX_NESTING:
+        ctx.warn(f'unknown smtpd restriction: "{step.name}"')
+        return Verdict(Result.DEFER, CONFIG_ERROR)
+    try:
+        return spec.function(ctx, request, step)
+    except TableError:
+        # Postfix's reply for any table error in a restriction, an
+        # unavailable table included.
+        return Verdict(Result.DEFER,
+                       Reply(451, "4.3.0", f"<{request.what}>: Temporary lookup failure"))

@@ -1,0 +1,73 @@
+"""NAME
+    pyfix.smtpd.checks.settings - what the restrictions read from main.cf
+
+SUMMARY
+    CheckSettings
+
+DESCRIPTION
+    The settings of one smtpd service that restriction functions need,
+    read once at start-up: the relay policy (mynetworks and the address
+    classes, pyfix.smtpd.relay), the reply codes, and the
+    compatibility_level facts that decide Postfix's backwards-compatible
+    defaults and their log messages:
+
+    relay_domains_compat     relay_domains is $mydestination only because
+                             compatibility_level < 2 and it is not set
+    relay_restrictions_compat  smtpd_relay_restrictions is empty only
+                             because compatibility_level < 1
+    relay_before_rcpt_compat smtpd_relay_before_recipient_restrictions is
+                             "no" only because compatibility_level < 3.6
+
+    Access tables (check_client_access TYPE:NAME) are opened once per
+    name and shared.
+
+    Parameters read: compatibility_level, relay_domains,
+    smtpd_relay_restrictions, smtpd_relay_before_recipient_restrictions,
+    relay_domains_reject_code, non_fqdn_reject_code,
+    access_map_reject_code, access_map_defer_code, reject_code,
+    defer_code, parent_domain_matches_subdomains.
+
+DIAGNOSTICS
+    ConfigValueError for a bad number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyfix.address.matchlist import parent_style
+from pyfix.config.compat import compat_default
+from pyfix.config.store import Config
+from pyfix.smtpd.relay import RelayPolicy
+from pyfix.tables.maps import Maps
+
+
+@dataclass
+class CheckSettings:
+    config: Config
+    relay: RelayPolicy
+    relay_domains_compat: bool = False
+    relay_restrictions_compat: bool = False
+    relay_before_rcpt_compat: bool = False
+    tables: dict[str, Maps] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        self.relay_domains_compat = compat_default(cfg, "relay_domains", "2")
+        self.relay_restrictions_compat = compat_default(cfg, "smtpd_relay_restrictions", "1")
+        self.relay_before_rcpt_compat = compat_default(
+            cfg, "smtpd_relay_before_recipient_restrictions", "3.6")
+        self.relay_domains_reject_code = cfg.get_int("relay_domains_reject_code")
+        self.non_fqdn_reject_code = cfg.get_int("non_fqdn_reject_code")
+        self.access_map_reject_code = cfg.get_int("access_map_reject_code")
+        self.access_map_defer_code = cfg.get_int("access_map_defer_code")
+        self.reject_code = cfg.get_int("reject_code")
+        self.defer_code = cfg.get_int("defer_code")
+        self.access_parent_style = parent_style(
+            cfg.get("parent_domain_matches_subdomains"), "smtpd_access_maps")
+
+    def table(self, spec: str) -> Maps:
+        maps = self.tables.get(spec)
+        if maps is None:
+            maps = self.tables[spec] = Maps("smtpd_access_maps", spec)
+        return maps
