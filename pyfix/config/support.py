@@ -114,7 +114,10 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "receive_override_options", "allow_untrusted_routing",
         "smtpd_reject_unlisted_recipient", "unknown_virtual_alias_reject_code",
         "unknown_virtual_mailbox_reject_code", "relay_recipient_maps",
-        "unknown_relay_recipient_reject_code",
+        "unknown_relay_recipient_reject_code", "smtpd_delay_reject",
+        "smtpd_relay_before_recipient_restrictions", "relay_domains_reject_code",
+        "non_fqdn_reject_code", "access_map_reject_code", "access_map_defer_code",
+        "reject_code", "defer_code",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",
