@@ -212,6 +212,12 @@ class PostfixOracle:
     def start(self) -> None:
         self.instance.start()
         self.port = self.instance.port
+        master = self.instance.master
+        if master is None or master.poll() is not None:
+            # Its port was taken (someone else answered the start-up probe).
+            log = (self.instance.base / "maillog")
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"the Postfix master did not keep running:\n{tail}")
 
     def stop(self) -> None:
         self.instance.stop()
@@ -253,6 +259,8 @@ def converse(port: int, steps: list[tuple[bytes, str]]) -> tuple[list[bytes], bo
     try:
         data, closed = record.collect(sock, "reply")
         replies.append(data)
+        if not record.COMPLETE_REPLY.search(data):
+            return replies, closed  # no greeting: nothing else will come
         for step, expect in steps:
             if closed:
                 break
