@@ -17,7 +17,7 @@ from __future__ import annotations
 from pyfix.smtp.events import NEED_DATA, PAUSED, Accept, Closed, LogMessage, Request
 from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer
-from tests.smtp.helpers import CLIENT, settings
+from tests.smtp.helpers import CLIENT, feed, server, settings
 
 NAMADDR = "client.example[192.0.2.10]"
 REFUSE = Reply(550, "5.1.1", "refused")
@@ -100,3 +100,18 @@ def test_soft_bounce_is_logged_as_sent() -> None:
                      soft_bounce=True)
     assert lines == [tail("RCPT", "450 4.1.1 refused",
                           "from=<s@x.org> to=<bad@x.org> proto=ESMTP helo=<c>")]
+
+
+def test_smtputf8_disabled_reply_text_is_printable_ascii() -> None:
+    # Postfix 3.7, smtputf8_enable = no: "VRFY göst" -> "252 2.0.0 g  st"
+    # (each byte of the UTF-8 ö becomes a space), in the reply and in the
+    # reject line's copy of it.
+    ascii_only = feed(server(smtputf8_enable=False), ["VRFY göst\r\nQUIT\r\n".encode()])
+    assert b"252 2.0.0 g  st\r\n" in ascii_only.output
+    utf8 = feed(server(), ["VRFY göst\r\nQUIT\r\n".encode()])
+    assert "252 2.0.0 göst\r\n".encode() in utf8.output
+    srv = server(smtputf8_enable=False)
+    srv.log_reject(Reply(550, "5.1.1", "<bäd@x.org>: Recipient address rejected"))
+    logged = feed(srv, [b"QUIT\r\n"]).log
+    assert f"NOQUEUE: reject: CONNECT from {NAMADDR}: 550 5.1.1 <b  d@x.org>: Recipient " \
+           "address rejected; proto=SMTP" in logged
