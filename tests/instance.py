@@ -76,6 +76,9 @@ class Instance:
         self.root = root
         self.host = host
         self.port = free_port(host)
+        # A test that sets an unsupported parameter on purpose says so;
+        # any other "not supported by pyfix yet" line fails it (instances()).
+        self.expect_unsupported = False
         self.etc = root / "etc"
         self.spool = root / "spool"
         self.etc.mkdir(parents=True)
@@ -159,9 +162,15 @@ def instances(prefix: str = "pyfix-test-") -> Iterator[Callable[..., Instance]]:
             inst.start()
         return inst
 
+    unexpected: list[str] = []
     try:
         yield make
     finally:
         for inst in made:
             inst.stop()
+            if not inst.expect_unsupported:
+                unexpected += [line for line in inst.maillog().splitlines()
+                               if "is not supported by pyfix yet" in line]
         shutil.rmtree(base, ignore_errors=True)
+    assert not unexpected, "the configuration uses what pyfix does not support:\n" + \
+        "\n".join(unexpected)

@@ -8,8 +8,10 @@ SUMMARY
 DESCRIPTION
     pyfix runs bounce(8) as a library that the queue manager calls
     in-process, as it calls cleanup.  BounceService takes the caller's
-    configuration and uses the view of the master.cf "bounce" service
-    when there is one (main.cf otherwise); it logs as "postfix/bounce".
+    configuration and uses the view of the master.cf service that the
+    caller's bounce_service_name names, with that service's -o options
+    and not the caller's (main.cf alone when master.cf lacks it); it
+    logs as "postfix/bounce".
     Everything is opened when the service is made, before the caller
     drops privileges.
 
@@ -50,7 +52,8 @@ DESCRIPTION
     notification", "postmaster delay notification").  A notice without
     any recipient to report is not sent, and counts as done.
 
-    Parameters read: see pyfix.bounce.settings, and the queue layout
+    Parameters read: bounce_service_name (of the caller); see
+    pyfix.bounce.settings, and the queue layout
     and cleanup parameters of the respective views.
 
 DIAGNOSTICS
@@ -115,10 +118,7 @@ class _Job:
 
 class BounceService:
     def __init__(self, config: Config, log: MailLog | None = None) -> None:
-        try:
-            view = config.for_service("bounce", "unix")
-        except KeyError:
-            view = config
+        view = config.library_view(config.get("bounce_service_name") or "bounce", "bounce")
         self.config = view
         self.log = log if log is not None else open_maillog(view, "bounce")
         self.log.prepare()

@@ -52,9 +52,11 @@ DESCRIPTION
     The address rewriting (RewriteHook) and content inspection
     (ContentChecks) hooks can be passed in; by default they are
     rewrite.default_rewrite() and tables built from header_checks,
-    mime_header_checks and body_checks.
+    mime_header_checks and body_checks.  for_client() passes the real
+    trivial-rewrite, in the view of the service that the cleanup
+    service's own rewrite_service_name names (not the client's).
 
-    Parameters read: those of settings.py, checks.py and the queue
+    Parameters read: rewrite_service_name, those of settings.py, checks.py and the queue
     layout (queue_directory, hash_queue_depth, hash_queue_names,
     enable_long_queue_ids) in the cleanup service's view;
     queue_service_name (qmgr is woken through public/NAME after each
@@ -144,10 +146,15 @@ class CleanupService:
         self.queue_service = config.get("queue_service_name")
 
     @classmethod
-    def for_client(cls, caller: Config, *, rewrite: RewriteHook | None = None,
-                   checks: ContentChecks | None = None) -> CleanupService:
-        """The service that caller's cleanup_service_name names, logging as cleanup."""
+    def for_client(cls, caller: Config, *, checks: ContentChecks | None = None,
+                   ) -> CleanupService:
+        """The service that caller's cleanup_service_name names, logging as
+        cleanup, with trivial-rewrite as that cleanup service reaches it:
+        the view of the cleanup service's own rewrite_service_name."""
+        from pyfix.rewrite.service import TrivialRewrite
+
         view = cleanup_config(caller)
+        rewrite = TrivialRewrite.for_client(view).rewrite_addr
         return cls(view, open_maillog(view, "cleanup"), rewrite=rewrite, checks=checks)
 
     def open(self, sender: str, flags: int = CLEANUP_FLAG_MASK_EXTERNAL, *,

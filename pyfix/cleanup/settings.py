@@ -42,7 +42,6 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Final
 
@@ -57,11 +56,7 @@ _ESCAPES: Final = {
 def cleanup_config(caller: Config) -> Config:
     """The view of the cleanup service that the caller's
     cleanup_service_name names; main.cf alone when master.cf lacks it."""
-    name = caller.get("cleanup_service_name") or "cleanup"
-    try:
-        return caller.for_service(name, "unix")
-    except KeyError:
-        return dataclasses.replace(caller, scope=None, process_name="cleanup", _computed={})
+    return caller.library_view(caller.get("cleanup_service_name") or "cleanup", "cleanup")
 
 
 def unescape(text: str) -> bytes:

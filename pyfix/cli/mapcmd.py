@@ -41,6 +41,7 @@ from pyfix.config.maincf import MainCfError, config_directory, read_main_cf
 from pyfix.config.store import Config, ExpansionError
 from pyfix.config.types import ConfigValueError
 from pyfix.log.msg import msg_fatal, msg_warn
+from pyfix.log.printable import printable, set_utf8_enable
 from pyfix.tables import lmdb_table
 from pyfix.tables.base import (
     DUP_IGNORE,
@@ -60,7 +61,6 @@ from pyfix.tables.base import (
 from pyfix.tables.indexed import TableFatalError
 from pyfix.tables.mkmap import open_for_update
 from pyfix.tables.open import TableSpecError, open_table
-from pyfix.tables.utf8 import printable, set_utf8_enable
 
 
 def warn(text: str) -> None:

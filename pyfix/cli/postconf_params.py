@@ -16,8 +16,10 @@ DESCRIPTION
       any value in main.cf or master.cf.
 
     A main.cf or master.cf setting of any other name is "unused", and
-    postconf warns about it in Postfix's words.  Warnings appear in file
-    order (Postfix's order is that of a randomized hash table).
+    postconf warns about it in Postfix's words.  A $name reference to a
+    name that is neither known nor set is "undefined", once for every
+    reference that the scan meets.  Warnings appear in file order
+    (Postfix's order is that of a randomized hash table).
 
     show_parameters() implements the default mode, -n, -d, -h, -H and
     -x for all or for named parameters.
@@ -121,8 +123,7 @@ class _Registrar:
             msg_warn(f"{table.confdir}/{source}: undefined parameter: {name}")
 
     def scan_value(self, value: str, scope: MasterEntry | None) -> None:
-        for name in scan_names(value, msg_warn):
-            self.flag(name, scope)
+        scan_names(value, msg_warn, lambda name: self.flag(name, scope))
 
     def expand_for_dbms(self, value: str, scope: MasterEntry | None) -> None:
         """Postfix expands built-in values in full here (legacy DBMS support),

@@ -2,7 +2,7 @@
     pyfix.cli.postconf_run - carry out one postconf request
 
 SUMMARY
-    dispatch()
+    dispatch(), share_options()
 
 DESCRIPTION
     After postconf.py has parsed and checked the options, dispatch()
@@ -78,9 +78,30 @@ def _read_master(confdir: str, fail: bool) -> list[MasterEntry]:
         msg_warn(f"open {path}: {os_error_text(exc)}")
         return []
     try:
-        return read_master_cf(path, text, msg_warn)
+        entries = read_master_cf(path, text, msg_warn)
     except MasterError as exc:
         msg_fatal(str(exc))
+    share_options(entries)
+    return entries
+
+
+def share_options(entries: list[MasterEntry]) -> None:
+    """Give entries of one service name/type one shared "-o" namespace.
+
+    postconf keeps the -o settings per service name/type, not per line:
+    when master.cf defines a service twice, both entries show (-P), scan
+    and warn about the union of their -o settings, a later value
+    replacing an earlier one.  The daemons still get each line's own -o
+    arguments; this is postconf's view only.
+    """
+    shared: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        first = shared.get(entry.key)
+        if first is None:
+            shared[entry.key] = entry.options
+            continue
+        first.update(entry.options)
+        entry.options = first
 
 
 def _overrides(args: list[str]) -> dict[str, str]:

@@ -14,6 +14,11 @@ DESCRIPTION
       the same "fatal:" text at start-up; Postfix's "postfix check"
       only checks the parameters of the postfix command itself, and
       pyfix checks them all;
+    - each parameter that main.cf or a master.cf -o option sets to a
+      value that pyfix does not implement gets one warning per service
+      that reads it, as the service itself logs at start; one that
+      guards mail says that the service will not run
+      (pyfix.config.support);
     - compatibility_level below 3.6 gets Postfix's three-line notice
       about backwards-compatible default settings;
     - missing queue directories are created (owned by $mail_owner when
@@ -89,6 +94,27 @@ def _check_values(config: Config) -> None:
         msg_fatal(str(exc))
 
 
+def _check_support(config: Config) -> None:
+    from pyfix.config.support import master_problems, service_problems
+    from pyfix.master.services import IMPLEMENTED
+
+    seen: set[str] = set()
+    try:
+        for problem in master_problems(config):
+            seen.add(str(problem))
+            msg_warn(str(problem))
+        for entry in config.master:
+            if entry.process_name not in IMPLEMENTED:
+                continue
+            for problem in service_problems(config.for_service(entry.name, entry.type)):
+                text = str(problem)
+                if text not in seen:
+                    seen.add(text)
+                    msg_warn(text)
+    except ExpansionError as exc:
+        msg_fatal(str(exc))
+
+
 def _check_compat(config: Config) -> None:
     try:
         level = config.get("compatibility_level")
@@ -145,6 +171,7 @@ def check() -> int:
     config = _load(confdir)
     _check_compat(config)
     _check_values(config)
+    _check_support(config)
     try:
         _create_queue(config)
     except ExpansionError as exc:

@@ -52,6 +52,7 @@ def run(argv: list[str]) -> int:
             tag = value
     from pyfix.config.load import ConfigLoadError, load_config
     from pyfix.log.maillog import MailLog
+    from pyfix.log.printable import printable
 
     try:
         config = load_config(process_name="postlog", need_master=False)
@@ -65,7 +66,7 @@ def run(argv: list[str]) -> int:
         log.log(line, level)
         if sys.stderr.isatty() and log.maillog_file != "/dev/stderr":
             prefix = "" if level == "info" else f"{level}: "
-            sys.stderr.write(f"{log.tag}: {prefix}{line}\n")
+            sys.stderr.write(f"{log.tag}: {prefix}{printable(line)}\n")
     return 0
 
 

@@ -9,7 +9,9 @@ DESCRIPTION
 
     $name, ${name}, $(name)
         the value of the named parameter (empty when undefined), expanded
-        again when recursion is on;
+        again when recursion is on, also when the named parameter is
+        "raw" (a raw parameter is left unexpanded only where it is read
+        itself, as postconf -x shows);
     ${name?text}, ${name?{text}}, ${name:text}, ${name:{text}}
         text when the value is non-empty (?) or empty/undefined (:);
     ${name?{text1}:{text2}}, ${name?{text1}:text2}
@@ -141,7 +143,6 @@ class _Expansion:
     warn: Warn
     recurse: bool
     scan: bool
-    dont_parse: Callable[[str], bool] | None
     out: list[str] = field(default_factory=list)
     status: int = 0
     level: int = 0
@@ -206,8 +207,10 @@ class _Expansion:
         while pos < len(text) and text[pos] in _SPACE:
             pos += 1
         if pos >= len(text) or text[pos] != "{":
+            # The excerpt starts right after the operator, blanks included.
             self.fail(
-                f'"{{expression}}" expected at: "...{{{left}}} {op}>>>{text[pos:pos + 20]}"'
+                f'"{{expression}}" expected at: '
+                f'"...{{{left}}} {op}>>>{text[suffix_end:suffix_end + 20]}"'
             )
             raise _Syntax
         right, pos = self.curly(text, pos, strip=False)
@@ -252,7 +255,6 @@ class _Expansion:
         pos = 0
         while pos < len(text) and text[pos] in _SPACE:
             pos += 1
-        dont_parse = False
         if pos < len(text) and text[pos] == "{":
             value, pos = self.relational(text, pos)
             op = text[pos] if pos < len(text) else ""
@@ -278,19 +280,14 @@ class _Expansion:
                     pos = ws + 1
                     mode = MODE_TEST
                     break
-                if ch == "{":
-                    self.fail(f'unknown function "{text[start:pos]}" at"...>>>{text[start:]}"')
-                    raise _Syntax
                 if text[pos] not in _NAME_CHARS:
                     self.fail(
                         f'attribute name syntax error at: "...{text[:pos]}>>>{text[pos:pos + 20]}"'
                     )
                     raise _Syntax
                 pos += 1
-            if self.dont_parse is not None:
-                dont_parse = self.dont_parse(name)
             value = self.lookup(name, mode)
-        self.result(text, pos, op, value, dont_parse)
+        self.result(text, pos, op, value)
 
     def operand(self, text: str, pos: int) -> tuple[str, int]:
         ws = pos
@@ -300,7 +297,7 @@ class _Expansion:
             return self.curly(text, ws, strip=False)
         return text[pos:], len(text)
 
-    def result(self, text: str, pos: int, op: str, value: str | None, dont_parse: bool) -> None:
+    def result(self, text: str, pos: int, op: str, value: str | None) -> None:
         if op == "?":
             if_true, pos = self.operand(text, pos)
             if (value or self.scan) and not self.status & ERROR:
@@ -329,7 +326,7 @@ class _Expansion:
             self.status |= UNDEF
         elif not value or self.scan:
             pass
-        elif self.recurse and not dont_parse:
+        elif self.recurse:
             self.status |= self.parse(value)
         else:
             self.out.append(value)
@@ -341,22 +338,28 @@ def expand(
     warn: Warn,
     *,
     recurse: bool = True,
-    dont_parse: Callable[[str], bool] | None = None,
 ) -> tuple[str, int]:
     """Expand macros in value; return (result, status bits)."""
-    state = _Expansion(lookup, warn, recurse, False, dont_parse)
+    state = _Expansion(lookup, warn, recurse, False)
     status = mac_parse(value, state.callback, warn)
     return "".join(state.out), status | state.status
 
 
-def scan_names(value: str, warn: Warn) -> set[str]:
-    """Return every parameter name that value refers to, in all branches."""
-    names: set[str] = set()
+def scan_names(value: str, warn: Warn, visit: Callable[[str], None] | None = None) -> list[str]:
+    """Return every parameter name reference in value, in all branches.
+
+    A name appears once per reference, in the order in which the parser
+    meets it; visit, when given, is called at that moment (so that its
+    diagnostics interleave with syntax warnings as in Postfix).
+    """
+    names: list[str] = []
 
     def lookup(name: str, _mode: int) -> str | None:
-        names.add(name)
+        names.append(name)
+        if visit is not None:
+            visit(name)
         return None
 
-    state = _Expansion(lookup, warn, False, True, None)
+    state = _Expansion(lookup, warn, False, True)
     mac_parse(value, state.callback, warn)
     return names

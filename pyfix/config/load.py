@@ -14,11 +14,18 @@ DESCRIPTION
     view of the service that cleanup_service_name / rewrite_service_name
     names, as Postfix does.
 
-    Parameters read: config_directory (via MAIL_CONFIG).
+    Like Postfix's mail_params_init(), it sets the process-wide UTF-8
+    switch (pyfix.log.printable) from smtputf8_enable: with "no", log
+    lines show every non-ASCII byte as "?".  A daemon sets it again from
+    its own view with set_service_utf8(), so that "-o smtputf8_enable="
+    counts.
+
+    Parameters read: config_directory (via MAIL_CONFIG), smtputf8_enable.
 
 DIAGNOSTICS
     ConfigLoadError with Postfix's fatal text for a missing or unreadable
-    file and for syntax errors; warnings go to the warn callback.
+    file, for syntax errors and for a smtputf8_enable that is not a
+    boolean; warnings go to the warn callback.
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ from pyfix.config.maincf import (
     read_file_text,
 )
 from pyfix.config.mastercf import MasterError, read_master_cf
-from pyfix.config.store import Config
+from pyfix.config.store import Config, ExpansionError
+from pyfix.config.types import ConfigValueError
 from pyfix.log.msg import msg_warn
+from pyfix.log.printable import set_utf8_enable
 
 
 class ConfigLoadError(Exception):
@@ -70,4 +79,14 @@ def load_config(
             raise ConfigLoadError(f"open {master_path}: {os_error_text(exc)}") from None
     except MasterError as exc:
         raise ConfigLoadError(str(exc)) from None
-    return Config(main, dict(overrides or {}), master, process_name=process_name, warn=warn)
+    config = Config(main, dict(overrides or {}), master, process_name=process_name, warn=warn)
+    set_service_utf8(config)
+    return config
+
+
+def set_service_utf8(config: Config) -> None:
+    """Set the process-wide UTF-8 switch from config's smtputf8_enable."""
+    try:
+        set_utf8_enable(config.get_bool("smtputf8_enable"))
+    except (ConfigValueError, ExpansionError) as exc:
+        raise ConfigLoadError(str(exc)) from None

@@ -19,7 +19,10 @@ DESCRIPTION
     Values are expanded at the point of use with expand.py.  The typed
     getters apply the registry's type and range to the expanded value.
     for_service() returns the view that one master.cf service has:
-    main.cf overridden by its own -o lines.
+    main.cf overridden by its own -o lines.  library_view() is the view
+    of a service that pyfix runs inside its caller (cleanup,
+    trivial-rewrite): the named service's own -o lines, never the
+    caller's, and main.cf alone when master.cf lacks that service.
 
     Parameters read: every parameter that callers ask for; mydomain,
     myhostname, inet_interfaces, inet_protocols and mynetworks_style for
@@ -33,6 +36,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,15 +121,11 @@ class Config:
 
     # Expansion ---------------------------------------------------------
 
-    def _dont_parse(self, name: str) -> bool:
-        info = registry.lookup_builtin(name)
-        return info is not None and info.raw
-
     def expand(self, value: str, scope: MasterEntry | None = None) -> str:
         def lookup(name: str, _mode: int) -> str | None:
             return self.lookup(name, scope)
 
-        result, status = expand(value, lookup, self.warn, dont_parse=self._dont_parse)
+        result, status = expand(value, lookup, self.warn)
         if status & ERROR:
             raise ExpansionError("macro processing error")
         return result
@@ -198,6 +198,16 @@ class Config:
                     self._service_params,
                 )
         raise KeyError(f"{name}/{type_}" if type_ else name)
+
+    def library_view(self, name: str, process_name: str) -> Config:
+        """The view of the "unix" service name that a caller's
+        cleanup_service_name or rewrite_service_name names; main.cf alone
+        (as process_name) when master.cf has no such service."""
+        try:
+            return self.for_service(name, "unix")
+        except KeyError:
+            return dataclasses.replace(self, scope=None, process_name=process_name,
+                                       _computed={})
 
     # Computed defaults -------------------------------------------------
 

@@ -69,7 +69,7 @@ from pyfix.delivery.request import (
     write_message,
 )
 from pyfix.flush.client import flush_add_recipient, flush_init
-from pyfix.log.msg import printable
+from pyfix.log.printable import printable
 from pyfix.master.runtime import event_loop, preload
 from pyfix.queue.errors import QueueError
 from pyfix.queue.layout import QueueLayout

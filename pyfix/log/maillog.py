@@ -24,10 +24,12 @@ DESCRIPTION
     - otherwise standard error.
 
     Text from clients never reaches the log raw: control characters and
-    bytes that are not UTF-8 become "?" (see msg.printable()).
+    bytes that are not UTF-8 become "?", and with "smtputf8_enable = no"
+    every non-ASCII byte does (printable.py).
 
     Parameters read: syslog_name, syslog_facility, maillog_file,
-    myhostname (passed in by the caller through a Config).
+    myhostname, smtputf8_enable (passed in by the caller through a
+    Config; without one, the process-wide switch of printable.py).
 
 DIAGNOSTICS
     A log destination that fails is not fatal: the line goes to standard
@@ -43,7 +45,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from pyfix.log.msg import printable
+from pyfix.config.store import ExpansionError
+from pyfix.log.printable import printable, printable_bytes
 
 if TYPE_CHECKING:
     from pyfix.config.store import Config
@@ -58,10 +61,11 @@ MAX_RECORD = 2000
 
 
 def format_line(tag: str, pid: int, host: str, text: str, level: str = "info",
-                now: float | None = None) -> str:
+                now: float | None = None, utf8: bool | None = None) -> str:
     stamp = time.strftime("%b %d %H:%M:%S", time.localtime(now))
     prefix = "" if level == "info" else f"{level}: "
-    return f"{stamp} {host.split('.', 1)[0]} {tag}[{pid}]: {prefix}{printable(text)[:MAX_RECORD]}"
+    clean = printable(text) if utf8 is None else printable_bytes(text, utf8)
+    return f"{stamp} {host.split('.', 1)[0]} {tag}[{pid}]: {prefix}{clean[:MAX_RECORD]}"
 
 
 class MailLog:
@@ -73,8 +77,10 @@ class MailLog:
         maillog_file: str = "",
         facility: str = "mail",
         syslog_path: str = "/dev/log",
+        utf8: bool | None = None,
     ) -> None:
         self.tag = tag
+        self.utf8 = utf8
         self.host = host
         self.maillog_file = maillog_file
         self.facility = FACILITIES.get(facility.lower(), 2)
@@ -110,7 +116,8 @@ class MailLog:
         pri = self.facility * 8 + SEVERITIES.get(level, 6)
         stamp = time.strftime("%b %d %H:%M:%S")
         prefix = "" if level == "info" else f"{level}: "
-        record = f"<{pri}>{stamp} {self.tag}[{os.getpid()}]: {prefix}{printable(text)[:MAX_RECORD]}"
+        clean = printable(text) if self.utf8 is None else printable_bytes(text, self.utf8)
+        record = f"<{pri}>{stamp} {self.tag}[{os.getpid()}]: {prefix}{clean[:MAX_RECORD]}"
         try:
             self._sock.send(record.encode("utf-8", "replace"))
         except OSError:
@@ -120,7 +127,7 @@ class MailLog:
         return True
 
     def log(self, text: str, level: str = "info") -> None:
-        line = format_line(self.tag, os.getpid(), self.host, text, level)
+        line = format_line(self.tag, os.getpid(), self.host, text, level, utf8=self.utf8)
         if self.maillog_file:
             try:
                 os.write(self._file_fd(), (line + "\n").encode("utf-8", "replace"))
@@ -154,10 +161,17 @@ class MailLog:
 
 
 def open_maillog(config: Config, process_name: str) -> MailLog:
-    """The log of one service, from its configuration view."""
+    """The log of one service, from its configuration view: a library
+    service (cleanup in smtpd's process) logs under its own
+    smtputf8_enable, as its own Postfix daemon would."""
+    try:
+        utf8: bool | None = config.get_bool("smtputf8_enable")
+    except (ValueError, ExpansionError):  # reported where the process loaded main.cf
+        utf8 = None
     return MailLog(
         f"{config.get('syslog_name')}/{process_name}",
         host=config.get("myhostname"),
         maillog_file=config.get("maillog_file"),
         facility=config.get("syslog_facility"),
+        utf8=utf8,
     )

@@ -10,6 +10,8 @@ DESCRIPTION
     "progname: fatal: text", exactly as Postfix's msg_vstream does.
     The program name is set once with set_progname(); Postfix uses the
     command name ("postconf") or a tag such as "postfix/postfix-script".
+    The text passes through printable() (printable.py), as Postfix's
+    msg_vprintf() does.
 
     msg_fatal() raises FatalError; each command's main() catches it at
     one boundary, so that a fatal error never shows a traceback and
@@ -27,6 +29,8 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
+from pyfix.log.printable import printable
+
 _progname = "pyfix"
 
 
@@ -42,22 +46,6 @@ def set_progname(name: str) -> None:
 
 def progname() -> str:
     return _progname
-
-
-_CONTROLS = {code: "?" for code in (*range(32), 127)}
-
-
-def printable(text: str) -> str:
-    """Replace control characters and bytes that are not UTF-8 with "?".
-
-    Diagnostics never carry raw CR, LF or other control characters, so a
-    client cannot forge log lines; valid UTF-8 text stays readable.
-    """
-    if text.isascii() and text.isprintable():  # the common case, at C speed
-        return text
-    data = text.encode("utf-8", "surrogateescape")
-    clean = data.decode("utf-8", "replace").replace("\ufffd", "?")
-    return clean.translate(_CONTROLS)
 
 
 def _emit(level: str, text: str) -> None:

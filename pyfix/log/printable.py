@@ -2,7 +2,7 @@
     pyfix.log.printable - Postfix's printable(): what may reach a log line
 
 SUMMARY
-    printable_bytes()
+    printable(), printable_bytes(), set_utf8_enable(), utf8_enabled()
 
 DESCRIPTION
     printable_bytes() keeps printable ASCII and, with utf8, well-formed
@@ -13,13 +13,38 @@ DESCRIPTION
     does.  Text is taken in Python's internal form: bytes that were not
     UTF-8 arrive as surrogate escapes.
 
-    Parameters read: none (the caller passes smtputf8_enable as utf8).
+    printable() is what every log line and diagnostic passes through,
+    with the process-wide UTF-8 switch, Postfix's util_utf8_enable: the
+    configuration loader sets it from smtputf8_enable (and a daemon from
+    its own master.cf view, -o included).  With "smtputf8_enable = no",
+    as at compatibility_level 0, "müller" is logged as "m??ller".  The
+    switch is on until then, the Postfix 3.7 default.
+
+    Parameters read: none (the caller passes smtputf8_enable).
 
 DIAGNOSTICS
     None.
 """
 
 from __future__ import annotations
+
+_state = {"utf8_enable": True}
+
+
+def set_utf8_enable(enable: bool) -> None:
+    """Turn UTF-8 support on or off for this process (smtputf8_enable)."""
+    _state["utf8_enable"] = enable
+
+
+def utf8_enabled() -> bool:
+    return _state["utf8_enable"]
+
+
+def printable(text: str) -> str:
+    """Postfix's printable(text, '?') under this process's UTF-8 switch."""
+    if text.isascii() and text.isprintable():  # the common case, at C speed
+        return text
+    return printable_bytes(text, _state["utf8_enable"])
 
 
 def printable_bytes(text: str, utf8: bool = True, replacement: str = "?",

@@ -22,6 +22,11 @@ DESCRIPTION
     doing; SIGHUP (sent on "postfix reload") does the same, and the
     master starts a replacement with the new configuration.
 
+    Before the service starts, pyfix.config.support logs one warning for
+    each parameter that main.cf or the service's -o options set and that
+    pyfix does not implement; one that guards mail (milters, content
+    filters, TLS requirements, ...) is fatal instead.
+
     Parameters read: mail_owner, and everything the service reads.
 
 DIAGNOSTICS
@@ -41,8 +46,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyfix.config.load import ConfigLoadError, load_config
+from pyfix.config.load import ConfigLoadError, load_config, set_service_utf8
 from pyfix.config.store import Config
+from pyfix.config.support import check_service
 from pyfix.log.maillog import MailLog, open_maillog
 
 
@@ -117,6 +123,7 @@ def main() -> None:
     os.environ["MAIL_CONFIG"] = confdir
     try:
         config = load_config(confdir).for_service(name, type_)
+        set_service_utf8(config)
     except (ConfigLoadError, KeyError) as exc:
         sys.stderr.write(f"pyfix/master child: fatal: {exc}\n")
         raise SystemExit(1) from None
@@ -124,6 +131,8 @@ def main() -> None:
     assert entry is not None
     log = open_maillog(config, entry.process_name)
     log.prepare()
+    if not check_service(config, log.warn, log.fatal):
+        raise SystemExit(1)
     fds = [int(fd) for fd in os.environ.get("PYFIX_LISTEN_FDS", "").split(",") if fd]
     listeners = [socket.socket(fileno=fd) for fd in fds]
     from pyfix.master.services import IMPLEMENTED

@@ -34,6 +34,10 @@ DESCRIPTION
     started", "reload" and "terminating on signal" lines in Postfix's
     words.
 
+    At start the master logs a warning for each of its own parameters
+    (master(8)) that main.cf sets and pyfix does not implement; with
+    master_service_disable set it does not start (pyfix.config.support).
+
     Parameters read: queue_directory, process_id_directory,
     service_throttle_time, default_process_limit, inet_interfaces,
     inet_protocols, syslog_name, maillog_file.
@@ -58,6 +62,7 @@ from dataclasses import dataclass, field
 from pyfix import __version__
 from pyfix.config.load import ConfigLoadError, load_config
 from pyfix.config.store import Config
+from pyfix.config.support import master_problems
 from pyfix.log.maillog import MailLog, open_maillog
 from pyfix.master.listeners import ListenerError, bind_service
 from pyfix.master.pidfile import PidFile
@@ -121,6 +126,11 @@ class Master:
         return services
 
     def start(self) -> None:
+        for problem in master_problems(self.config):
+            if problem.fatal:
+                self.log.fatal(str(problem))
+                raise SystemExit(1)
+            self.log.warn(str(problem))
         os.makedirs(self.config.get("queue_directory"), exist_ok=True)
         self.pidfile.acquire()
         self.services = self.bind_all(self.config, {})

@@ -27,7 +27,6 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass
 
@@ -87,7 +86,7 @@ def service_specs(config: Config) -> tuple[list[ServiceSpec], list[MasterEntry]]
         if entry.process_name in LIBRARIES:
             continue
         module = IMPLEMENTED.get(entry.process_name)
-        if module is None or importlib.util.find_spec(module) is None:
+        if module is None:
             skipped.append(entry)
             continue
         limit = default_limit if entry.process_limit == "-" else int(entry.process_limit)

@@ -3,7 +3,7 @@
 
 SUMMARY
     CleanupServiceAPI, CleanupStreamAPI, CleanupResultAPI, CLEANUP_FLAG_*,
-    pickup_cleanup_flags(), cleanup_available()
+    pickup_cleanup_flags()
 
 DESCRIPTION
     pickup calls the cleanup library in-process (DESIGN.md section 2).
@@ -35,8 +35,6 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Final, Protocol
 
 CLEANUP_FLAG_BOUNCE: Final = 1 << 0
@@ -84,17 +82,6 @@ class CleanupStreamAPI(Protocol):
 class CleanupServiceAPI(Protocol):
     def open(self, sender: str, flags: int, *,
              arrival: float | None = None) -> CleanupStreamAPI: ...
-
-
-def cleanup_available() -> bool:
-    """Whether pyfix.cleanup exists and offers CleanupService yet."""
-    if importlib.util.find_spec("pyfix.cleanup") is None:
-        return False
-    try:
-        module = importlib.import_module("pyfix.cleanup")
-    except ImportError:
-        return False
-    return hasattr(module, "CleanupService")
 
 
 def pickup_cleanup_flags(receive_override_options: str, autodetect_classes: str,

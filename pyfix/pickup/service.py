@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, cast
 
 from pyfix.config.store import Config, ExpansionError
 from pyfix.master.runtime import preload
-from pyfix.pickup.cleanup_api import CleanupServiceAPI, cleanup_available
+from pyfix.pickup.cleanup_api import CleanupServiceAPI
 from pyfix.pickup.pickup import PickupSettings, scan_maildrop
 from pyfix.queue.layout import QueueLayout
 
@@ -72,15 +72,8 @@ def cleanup_for(config: Config) -> CleanupServiceAPI:
     """cleanup as smtpd uses it: cleanup_service_name's view, logging as
     "postfix/cleanup", with trivial-rewrite in rewrite_service_name's view."""
     from pyfix.cleanup.service import CleanupService
-    from pyfix.cleanup.settings import cleanup_config
-    from pyfix.rewrite.rewrite import Rewriter
 
-    view = cleanup_config(config)
-    try:
-        rewrite_view = view.for_service(view.get("rewrite_service_name"), "unix")
-    except KeyError:
-        rewrite_view = view
-    service = CleanupService.for_client(config, rewrite=Rewriter(rewrite_view).rewrite_addr)
+    service = CleanupService.for_client(config)
     service.log.prepare()  # open the log file before dropping root
     return cast(CleanupServiceAPI, service)  # its stream has more than pickup uses
 
@@ -122,9 +115,6 @@ async def _serve(ctx: ServiceContext, layout: QueueLayout, cleanup: CleanupServi
 
 def serve(ctx: ServiceContext) -> None:
     config = ctx.config
-    if not cleanup_available():
-        ctx.log.fatal("the cleanup library (pyfix.cleanup) is not installed")
-        raise SystemExit(1)
     try:
         settings = make_settings(config)
         layout = QueueLayout.from_config(config)

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 from pyfix.delivery.agent import Delivery
 from pyfix.delivery.dsn import Dsn
 from pyfix.flush.client import flush_init
-from pyfix.log.msg import printable
+from pyfix.log.printable import printable
 from pyfix.master.runtime import event_loop, preload
 from pyfix.qmgr.done import MessageDone, Notices
 from pyfix.qmgr.message import RETRY, ActiveMessage, Route, route_recipient
@@ -69,19 +69,12 @@ from pyfix.queue.layout import (
     QueueLayout,
 )
 from pyfix.queue.queue_id import queue_id_ok
-from pyfix.rewrite.resolve import Resolver
+from pyfix.rewrite.service import TrivialRewrite
 
 if TYPE_CHECKING:
     from pyfix.config.store import Config
     from pyfix.log.maillog import MailLog
     from pyfix.master.child import ServiceContext
-
-
-def _rewrite_view(config: Config) -> Config:
-    try:
-        return config.for_service(config.get("rewrite_service_name"), "unix")
-    except KeyError:
-        return config
 
 
 def _notices(config: Config, log: MailLog) -> Notices:
@@ -98,7 +91,7 @@ class Qmgr:
         self.layout = QueueLayout.from_config(config)
         self.settings = QmgrSettings.from_config(config)
         flush_init(config, log.warn)  # deferrals qmgr logs itself go to fast-flush logs too
-        self.resolver = Resolver(_rewrite_view(config), info=log.info, warn=log.warn)
+        self.resolver = TrivialRewrite.for_client(config).resolver
         self.done = MessageDone(self.layout, self.settings,
                                 notices if notices is not None else _notices(config, log), log)
         self.transport_settings: dict[str, TransportSettings] = {}

@@ -25,6 +25,9 @@ DESCRIPTION
     - Anything else is not local.  A literal that is listed verbatim in
       $mydestination ("[192.168.1.1]") is local by the list.
 
+    inet_addresses() gives the addresses of $inet_interfaces alone
+    (Postfix's own_inet_addr(), for smtpd's permit_inet_interfaces).
+
     Parameters read: mydestination, inet_interfaces, proxy_interfaces,
     inet_protocols.
 
@@ -124,12 +127,21 @@ class LocalDestination:
         self.families = inet_families(config.get("inet_protocols"))
         self._interfaces = interfaces
         self._own: frozenset[IPAddress] | None = None
+        self._inet: frozenset[IPAddress] | None = None
 
     def own_addresses(self) -> frozenset[IPAddress]:
         if self._own is None:
             self._own = own_addresses(self._inet_interfaces, self._proxy_interfaces,
                                       self.families, self._interfaces)
         return self._own
+
+    def inet_addresses(self) -> frozenset[IPAddress]:
+        """Postfix's own_inet_addr(): the addresses of $inet_interfaces
+        only, without $proxy_interfaces (permit_inet_interfaces)."""
+        if self._inet is None:
+            self._inet = own_addresses(self._inet_interfaces, "", self.families,
+                                       self._interfaces)
+        return self._inet
 
     def resolve_local(self, domain: str) -> bool:
         """True when domain is local; TableError when a lookup fails."""

@@ -2,7 +2,7 @@
     pyfix.rewrite.service - trivial-rewrite as one in-process service
 
 SUMMARY
-    TrivialRewrite
+    TrivialRewrite, rewrite_view()
 
 DESCRIPTION
     In Postfix one trivial-rewrite process answers three requests:
@@ -14,10 +14,23 @@ DESCRIPTION
     test, the rewriting rules and the logging callbacks, and which opens
     its tables once.
 
+    rewrite_view(caller) is that view for a client (smtpd, cleanup,
+    qmgr, local, ...): the master.cf service that the client's own
+    rewrite_service_name names, with that service's -o overrides and
+    not the client's, as a Postfix client reaches the trivial-rewrite
+    daemon behind private/$rewrite_service_name; main.cf alone when
+    master.cf has no such service.  TrivialRewrite.for_client(caller)
+    builds the library in that view, logging as trivial-rewrite does
+    ("$syslog_name/trivial-rewrite" of that view).  Every decision that Postfix makes
+    in trivial-rewrite (address class, transport, next hop, rewriting)
+    is therefore made with the rewrite service's settings: an smtpd
+    "-o relay_domains=..." does not change the address class.
+
     Like Postfix, it sets up both personalities at once, so that problems
     with either one's tables are reported at start-up.
 
-    Parameters read: those of rewrite.py, resolve.py and local.py.
+    Parameters read: rewrite_service_name (of the caller); in the
+    rewrite view, those of rewrite.py, resolve.py and local.py.
 
 DIAGNOSTICS
     As in rewrite.py and resolve.py.
@@ -28,11 +41,26 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pyfix.config.store import Config
+from pyfix.log.maillog import MailLog, open_maillog
 from pyfix.log.msg import msg_info, msg_warn
 from pyfix.rewrite.local import LocalDestination
 from pyfix.rewrite.reply import AddressClass, ResolveReply
 from pyfix.rewrite.resolve import REGULAR, VERIFY, Resolver
 from pyfix.rewrite.rewrite import Rewriter
+
+
+def rewrite_view(caller: Config) -> Config:
+    """The configuration of the service that caller's rewrite_service_name names."""
+    return caller.library_view(caller.get("rewrite_service_name") or "rewrite",
+                               "trivial-rewrite")
+
+
+def trivial_rewrite_log(view: Config) -> MailLog:
+    """The mail log as trivial-rewrite writes it, opened now (before a
+    service drops root)."""
+    log = open_maillog(view, "trivial-rewrite")
+    log.prepare()
+    return log
 
 
 class TrivialRewrite:
@@ -50,6 +78,14 @@ class TrivialRewrite:
                                  info=info, warn=warn)
         self.verifier = Resolver(config, VERIFY, local=self.local, rewriter=self.rewriter,
                                  info=info, warn=warn)
+
+    @classmethod
+    def for_client(cls, caller: Config) -> TrivialRewrite:
+        """trivial-rewrite as caller reaches it (rewrite_view()), logging
+        as "$syslog_name/trivial-rewrite" of that view."""
+        view = rewrite_view(caller)
+        log = trivial_rewrite_log(view)
+        return cls(view, info=log.info, warn=log.warn)
 
     def rewrite_addr(self, context: str, address: str) -> str:
         return self.rewriter.rewrite_addr(context, address)

@@ -44,7 +44,7 @@ from typing import Final
 
 from pyfix.address.quote import quote_822_local
 from pyfix.bounce.logfile import read_log
-from pyfix.log.msg import printable
+from pyfix.log.printable import printable
 from pyfix.queue.layout import QueueLayout
 from pyfix.queue.record_stream import RecordReader
 from pyfix.queue.records import (

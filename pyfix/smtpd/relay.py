@@ -15,29 +15,28 @@ DESCRIPTION
       unsupported()): a client outside $mynetworks may only send to
       local, virtual or relay domains, otherwise "454 4.7.1 <rcpt>:
       Relay access denied" (554 with reject_unauth_destination);
-    - local recipients: a domain in $mydestination, or an address literal
-      of this host ([192.168.1.1], seed S17), is local; when
-      local_recipient_maps is not empty, an unknown local user gets
-      "$unknown_local_recipient_reject_code 5.1.1 <rcpt>: Recipient address
-      rejected: User unknown in local recipient table" (S12, S24); with
-      local_recipient_maps empty every local user is accepted (S4, S6),
-      and with smtpd_reject_unlisted_recipient = no this check is off;
-      postmaster, MAILER-DAEMON and $double_bounce_sender (any case) are
-      always known;
-    - relay domains: $relay_domains, matching subdomains as
-      parent_domain_matches_subdomains says.
+    - unlisted recipients (unlisted.py), e.g. an unknown user of a local
+      domain when local_recipient_maps is not empty (S12, S24).
+
+    The address class of a recipient (local: $mydestination and this
+    host's address literals such as [192.168.1.1], seed S17; virtual
+    alias, virtual mailbox, relay: $relay_domains; default) is
+    trivial-rewrite's answer (resolve.py), in the view of the service
+    that smtpd's rewrite_service_name names, as in Postfix: smtpd's own
+    -o relay_domains, mydestination, ... do not change it.  A source
+    routed recipient (user%remote@local, remote!user@local) is not an
+    authorized destination unless allow_untrusted_routing = yes.
 
     A table lookup failure (retry, or a table that is unavailable) gives
-    "451 4.3.0 <rcpt>: Temporary lookup failure"; local_recipient_maps
-    lookup errors are logged through warn ("TYPE:NAME lookup error for
-    "KEY"").  The table search order is Postfix's (tables/search.py).
+    "451 4.3.0 <rcpt>: Temporary lookup failure"; smtpd's own tables log
+    'TYPE:NAME lookup error for "KEY"' through warn.
 
-    Parameters read: mynetworks, mydestination, relay_domains,
-    virtual_alias_domains, virtual_mailbox_domains, local_recipient_maps,
-    unknown_local_recipient_reject_code, smtpd_relay_restrictions,
-    parent_domain_matches_subdomains, inet_interfaces, proxy_interfaces,
-    recipient_delimiter, local_header_rewrite_clients,
-    smtpd_reject_unlisted_recipient, double_bounce_sender.
+    Parameters read: mynetworks, smtpd_relay_restrictions,
+    allow_untrusted_routing, local_header_rewrite_clients, and (smtpd's
+    own table search and permit_inet_interfaces) mydestination,
+    inet_interfaces, proxy_interfaces, inet_protocols; those of
+    unlisted.py; the trivial-rewrite parameters in the rewrite
+    service's view (resolve.py).
 
 DIAGNOSTICS
     UnsupportedRestriction for a restriction name that this module does
@@ -50,15 +49,17 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyfix.address.matchlist import addr_list, domain_list, parent_style, string_list
+from pyfix.address.matchlist import addr_list
 from pyfix.config.lists import split_list
 from pyfix.config.store import Config
 from pyfix.log.msg import msg_warn
 from pyfix.rewrite.local import LocalDestination
+from pyfix.rewrite.reply import ResolveFlag, ResolveReply
+from pyfix.rewrite.service import TrivialRewrite
 from pyfix.smtp.replies import Reply
-from pyfix.tables.base import TableError
-from pyfix.tables.maps import Maps
-from pyfix.tables.search import find_address
+from pyfix.smtpd.resolve import SmtpdResolver
+from pyfix.smtpd.unlisted import UnlistedRecipient
+from pyfix.tables.base import TableError, TableRetryError
 
 KNOWN_RELAY_RESTRICTIONS = frozenset({
     "permit_mynetworks", "permit_sasl_authenticated", "defer_unauth_destination",
@@ -77,37 +78,28 @@ def _reply(code: int, enhanced: str, text: str) -> Reply:
 @dataclass
 class RelayPolicy:
     config: Config
+    trivial: TrivialRewrite
     warn: Callable[[str], None] = msg_warn
 
     def __post_init__(self) -> None:
         cfg = self.config
-        pdms = cfg.get("parent_domain_matches_subdomains")
         self.mynetworks = addr_list("mynetworks", cfg.get("mynetworks"))
-        self.mydestination = string_list("mydestination", cfg.get("mydestination"))
-        self.relay_domains = domain_list("relay_domains", cfg.get("relay_domains"),
-                                         parent_style(pdms, "relay_domains"))
-        self.virtual_domains = string_list(
-            "virtual_domains",
-            f"{cfg.get('virtual_alias_domains')} {cfg.get('virtual_mailbox_domains')}")
-        local_maps = cfg.get("local_recipient_maps")
-        self.local_recipient_maps = (Maps("local_recipient_maps", local_maps, warn=self.warn)
-                                     if local_maps else None)
-        self.unknown_local_code = cfg.get_int("unknown_local_recipient_reject_code")
-        self.recipient_delimiter = cfg.get("recipient_delimiter")
-        self.reject_unlisted_recipient = cfg.get_bool("smtpd_reject_unlisted_recipient")
-        # Local users that exist without a table entry (qmgr and bounce own them).
-        self.always_known = frozenset({"postmaster", "mailer-daemon",
-                                       cfg.get("double_bounce_sender").lower()})
+        self.allow_untrusted_routing = cfg.get_bool("allow_untrusted_routing")
         self.restrictions = split_list(cfg.get("smtpd_relay_restrictions"))
         unknown = [r for r in self.restrictions if r not in KNOWN_RELAY_RESTRICTIONS]
         if unknown:
             raise UnsupportedRestriction(
                 f"smtpd_relay_restrictions: {unknown[0]}: not yet supported by pyfix")
-        self.local = LocalDestination(cfg)
+        # smtpd's own resolve_local(): table searches, permit_inet_interfaces.
+        self.local = LocalDestination(cfg, warn=self.warn)
+        # The address class: trivial-rewrite in the rewrite service's view.
+        self.resolver = SmtpdResolver(self.trivial)
+        self.unlisted = UnlistedRecipient(cfg, self.local, self.warn)
 
     def rewrite_context(self, client_addr: str) -> str:
         """"local" when local_header_rewrite_clients lets the client's headers
-        be rewritten (permit_inet_interfaces, permit_mynetworks), else "remote"."""
+        be rewritten (permit_inet_interfaces: an address of $inet_interfaces,
+        not of $proxy_interfaces; permit_mynetworks), else "remote"."""
         for item in split_list(self.config.get("local_header_rewrite_clients")):
             if item == "permit_inet_interfaces" and self._own_address(client_addr):
                 return "local"
@@ -117,56 +109,42 @@ class RelayPolicy:
 
     def _own_address(self, addr: str) -> bool:
         try:
-            return ipaddress.ip_address(addr) in self.local.own_addresses()
+            return ipaddress.ip_address(addr) in self.local.inet_addresses()
         except ValueError:
             return False
 
-    def is_local_domain(self, domain: str) -> bool:
-        """trivial-rewrite's resolve_local(): $mydestination, and address
-        literals of this host ([192.168.1.1], [IPv6:::1]) per inet_interfaces
-        and proxy_interfaces."""
-        return self.local.resolve_local(domain)
+    def resolve(self, sender: str, recipient: str) -> ResolveReply:
+        reply = self.resolver.resolve(sender, recipient)
+        if reply.failed:
+            raise TableRetryError(f"<{recipient}>: address resolver failure")
+        return reply
 
-    def authorized_destination(self, domain: str) -> bool:
-        return (self.is_local_domain(domain) or self.virtual_domains.match(domain)
-                or self.relay_domains.match(domain))
+    def authorized_destination(self, sender: str, recipient: str) -> bool:
+        """permit_auth_destination: local, virtual or relay class."""
+        reply = self.resolve(sender, recipient)
+        if "@" not in reply.recipient:
+            return True
+        if reply.routed and not self.allow_untrusted_routing:
+            return False
+        return bool(reply.final or reply.flags & ResolveFlag.CLASS_RELAY)
 
-    def check_relay(self, client_addr: str, recipient: str) -> Reply | None:
-        domain = recipient.rpartition("@")[2] if "@" in recipient else ""
+    def check_relay(self, client_addr: str, recipient: str, sender: str = "") -> Reply | None:
         for restriction in self.restrictions:
             if restriction == "permit_mynetworks" and self.mynetworks.match(client_addr):
                 return None
             if restriction in ("defer_unauth_destination", "reject_unauth_destination"):
-                if not domain or self.authorized_destination(domain):
+                if self.authorized_destination(sender, recipient):
                     return None
                 if restriction == "defer_unauth_destination":
                     return _reply(454, "4.7.1", f"<{recipient}>: Relay access denied")
                 return _reply(554, "5.7.1", f"<{recipient}>: Relay access denied")
         return None
 
-    def check_local_recipient(self, recipient: str) -> Reply | None:
-        domain = recipient.rpartition("@")[2] if "@" in recipient else ""
-        if self.local_recipient_maps is None or (domain and not self.is_local_domain(domain)):
-            return None
-        local = recipient.rpartition("@")[0] if "@" in recipient else recipient
-        if local.lower() in self.always_known:
-            return None
-        found, _ = find_address(self.local_recipient_maps, recipient,
-                                recipient_delimiter=self.recipient_delimiter,
-                                is_local_domain=self.is_local_domain)
-        if found is not None:
-            return None
-        code = self.unknown_local_code
-        enhanced = f"{code // 100}.1.1"
-        return _reply(code, enhanced, f"<{recipient}>: Recipient address rejected: "
-                                      "User unknown in local recipient table")
-
-    def check_rcpt(self, client_addr: str, recipient: str) -> Reply | None:
+    def check_rcpt(self, client_addr: str, recipient: str, sender: str = "") -> Reply | None:
         try:
-            reply = self.check_relay(client_addr, recipient)
-            if reply is None and self.reject_unlisted_recipient:
-                reply = self.check_local_recipient(recipient)
-            return reply
+            return (self.check_relay(client_addr, recipient, sender)
+                    or self.unlisted.check(recipient, self.resolve(sender, recipient)))
         except TableError:
-            # Postfix's wording for any lookup error here, an unavailable table too.
+            # Postfix's wording for any lookup error here: a table that is
+            # unavailable fails as "try again" too (its surrogate table).
             return _reply(451, "4.3.0", f"<{recipient}>: Temporary lookup failure")

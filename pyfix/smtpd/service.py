@@ -2,7 +2,7 @@
     pyfix.smtpd.service - the smtpd service process
 
 SUMMARY
-    serve()
+    serve(), smtpd_context()
 
 DESCRIPTION
     Entry point that the master calls (pyfix.master.child) for a master.cf
@@ -17,8 +17,12 @@ DESCRIPTION
     "postfix reload" never cuts a session.
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, and everything
-    that ServerSettings, RelayPolicy, the cleanup library (in the view of
-    the service that cleanup_service_name names) and the mail log read.
+    that ServerSettings, RelayPolicy, the milter gate, the mail log, the cleanup library
+    (in the view of the service that cleanup_service_name names) and
+    the trivial-rewrite library (in the view of the service that
+    rewrite_service_name names) read.  smtpd asks trivial-rewrite for a
+    recipient's address class, as Postfix's smtpd does, so an smtpd
+    "-o relay_domains=..." changes nothing there.
 
 DIAGNOSTICS
     A configuration error is logged as fatal and ends the process with
@@ -35,27 +39,16 @@ from pyfix.cleanup import CleanupService
 from pyfix.config.store import Config, ExpansionError
 from pyfix.config.types import ConfigValueError
 from pyfix.master.runtime import event_loop, preload
+from pyfix.rewrite.service import TrivialRewrite
 from pyfix.smtp.settings import ServerSettings, SettingsError
 from pyfix.smtpd.etrn import EtrnHandler
+from pyfix.smtpd.milter_gate import milter_gate
 from pyfix.smtpd.relay import RelayPolicy, UnsupportedRestriction
 from pyfix.smtpd.session import SmtpdContext, serve_connection
 
 if TYPE_CHECKING:
+    from pyfix.log.maillog import MailLog
     from pyfix.master.child import ServiceContext
-
-
-def _cleanup(config: Config) -> CleanupService:
-    """cleanup in the view that cleanup_service_name names, with trivial-rewrite
-    (rewrite_service_name's view) as its address rewriting."""
-    from pyfix.cleanup.settings import cleanup_config
-    from pyfix.rewrite.rewrite import Rewriter
-
-    view = cleanup_config(config)
-    try:
-        rewrite_view = view.for_service(view.get("rewrite_service_name"), "unix")
-    except KeyError:
-        rewrite_view = view
-    return CleanupService.for_client(config, rewrite=Rewriter(rewrite_view).rewrite_addr)
 
 
 async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
@@ -89,19 +82,25 @@ async def _serve(ctx: ServiceContext, smtpd: SmtpdContext) -> None:
         await asyncio.wait(set(sessions), timeout=smtpd.timeout)
 
 
+def smtpd_context(config: Config, log: MailLog) -> SmtpdContext:
+    """Everything one smtpd service needs, from its own view (config):
+    the libraries each in the view of the service that it belongs to."""
+    return SmtpdContext(
+        config=config,
+        settings=ServerSettings.from_config(config),
+        policy=RelayPolicy(config, TrivialRewrite.for_client(config), log.warn),
+        cleanup=CleanupService.for_client(config),
+        log=log,
+        timeout=float(config.get_time("smtpd_timeout")),
+        peername_lookup=config.get_bool("smtpd_peername_lookup"),
+        etrn=EtrnHandler(config, log.warn),
+        milter=milter_gate(config),
+    )
+
+
 def serve(ctx: ServiceContext) -> None:
-    config = ctx.config
     try:
-        smtpd = SmtpdContext(
-            config=config,
-            settings=ServerSettings.from_config(config),
-            policy=RelayPolicy(config, ctx.log.warn),
-            cleanup=_cleanup(config),
-            log=ctx.log,
-            timeout=float(config.get_time("smtpd_timeout")),
-            peername_lookup=config.get_bool("smtpd_peername_lookup"),
-            etrn=EtrnHandler(config, ctx.log.warn),
-        )
+        smtpd = smtpd_context(ctx.config, ctx.log)
     except (ConfigValueError, ExpansionError, SettingsError, UnsupportedRestriction) as exc:
         ctx.log.fatal(str(exc))
         raise SystemExit(1) from None

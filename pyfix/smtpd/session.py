@@ -43,6 +43,7 @@ from pyfix.smtp.server import SmtpServer
 from pyfix.smtp.session import ClientInfo
 from pyfix.smtp.settings import ServerSettings
 from pyfix.smtpd.etrn import EtrnHandler
+from pyfix.smtpd.milter_gate import MilterGate
 from pyfix.smtpd.received import received_header
 from pyfix.smtpd.relay import RelayPolicy
 
@@ -71,6 +72,7 @@ class SmtpdContext:
     timeout: float
     etrn: EtrnHandler
     peername_lookup: bool = True
+    milter: MilterGate | None = None  # smtpd_milters that cannot be run
 
 
 async def _client_name(addr: str) -> str:
@@ -116,6 +118,10 @@ class Connection:
         self.ctx.log.info(f"{queue_id}: client={self.client.namaddr}")
 
     async def decide(self, request: ev.Request) -> ev.Verdict:
+        if self.ctx.milter is not None:
+            reply = self.ctx.milter.verdict(self.server.session, request, self.ctx.log)
+            if reply is not None:
+                return reply
         if isinstance(request, ev.Helo | ev.Ehlo):
             self.helo = request.name
             self.protocol = "ESMTP" if isinstance(request, ev.Ehlo) else "SMTP"
@@ -137,8 +143,10 @@ class Connection:
         return ev.Accept()
 
     def recipient_check(self, address: str) -> Reply | None:
-        """relay.py's recipient checks; a refusal is logged as Postfix logs it."""
-        reply = self.ctx.policy.check_rcpt(self.client.addr, address)
+        """relay.py's recipient checks (for the current sender, as Postfix's
+        smtpd resolves the address); a refusal is logged as Postfix logs it."""
+        sender = self.mail.address if self.mail is not None else ""
+        reply = self.ctx.policy.check_rcpt(self.client.addr, address, sender)
         if reply is not None:
             self.server.log_reject(reply)
         return reply

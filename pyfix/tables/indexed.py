@@ -42,6 +42,7 @@ import time
 from dataclasses import dataclass
 
 from pyfix.log.msg import msg_warn
+from pyfix.log.printable import printable
 from pyfix.tables.base import (
     DUP_IGNORE,
     DUP_REPLACE,
@@ -59,7 +60,6 @@ from pyfix.tables.utf8 import (
     fold_fixed,
     non_utf8_key_text,
     non_utf8_value_text,
-    printable,
     utf8_active,
     valid_utf8,
 )

@@ -77,7 +77,8 @@ class Maps:
             try:
                 value = table.lookup(key)
             except TableError as exc:
-                self.warn(str(exc))
+                if str(exc):  # the table's own complaint, where it has one
+                    self.warn(str(exc))
                 self.warn(f'{table.spec} lookup error for "{key}"')
                 raise
             if value is None:

@@ -2,7 +2,7 @@
     pyfix.tables.texthash - texthash: tables, read from the text source
 
 SUMMARY
-    open_table(), TextHashTable, load_map_source()
+    open_table(), TextHashTable
 
 DESCRIPTION
     texthash:NAME reads the postmap(1) source file NAME itself, with the
@@ -10,9 +10,12 @@ DESCRIPTION
     continuation lines, "quoted keys"), into memory; there is no index
     file.  As in Postfix (dict_thash.c):
 
+    - the file is read when the table is opened, and never again for a
+      lookup or a sequence, so its warnings appear once per open;
     - a file that changed while it was read (its time stamp is within a
       second of the read) is read again after a pause, so that a table
-      is never half of an old and half of a new file;
+      is never half of an old and half of a new file (and its warnings
+      repeat, as in Postfix);
     - a duplicate key is reported with its line number and the first
       value is kept (DUP_WARN), or it is ignored or replaces the old
       value; without any DUP_ flag the table cannot be opened;

@@ -18,6 +18,7 @@ import pytest
 from pyfix.cleanup import RewriteHook
 from pyfix.config.store import Config
 from pyfix.log.maillog import MailLog
+from pyfix.rewrite.rewrite import Rewriter
 from tests.cleanup.golden import CASES, recorded, replay
 from tests.golden.cleanup.cases import Case
 
@@ -47,10 +48,8 @@ def test_matches_postfix(case: Case, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.group}/{c.name}")
 def test_matches_postfix_with_trivial_rewrite(case: Case, tmp_path: Path) -> None:
     """The same, with pyfix's trivial-rewrite as the rewriting hook."""
-    rewrite = pytest.importorskip("pyfix.rewrite.rewrite")
-
     def rewriter(config: Config, log: MailLog) -> RewriteHook:
-        hook: RewriteHook = rewrite.Rewriter(config, info=log.info, warn=log.warn).rewrite_addr
+        hook: RewriteHook = Rewriter(config, info=log.info, warn=log.warn).rewrite_addr
         return hook
 
     expected = recorded(case)

@@ -9,7 +9,6 @@ Skips without root or without Postfix's master(8).
 from __future__ import annotations
 
 import os
-import pwd
 import subprocess
 import sys
 import time
@@ -18,21 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import oracle
 from tests.cleanup.golden import CASES, GOLDEN, recorded, replay
 from tests.golden.cleanup.cases import GROUPS
-
-MASTER = "/usr/lib/postfix/sbin/master"
-
-
-def need_live_postfix() -> None:
-    if not os.path.exists(MASTER):
-        pytest.skip("real Postfix (master) is not installed")
-    if os.geteuid() != 0:
-        pytest.skip("running a Postfix instance needs root")
-    try:
-        pwd.getpwnam("postfix")
-    except KeyError:
-        pytest.skip("the postfix user does not exist")
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +33,7 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.parametrize("group", list(GROUPS))
 def test_live_postfix_agrees(group: str, tmp_path: Path) -> None:
-    need_live_postfix()
+    oracle.need(oracle.MASTER, oracle.POSTCAT, root=True, postfix_user=True)
     outdir = tmp_path / "recorded"
     result = subprocess.run(
         [sys.executable, str(GOLDEN / "record.py"), str(outdir), group],

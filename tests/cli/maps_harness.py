@@ -31,6 +31,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests import oracle
+
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE.parent / "golden" / "postmap"
 FIXTURES = GOLDEN / "fixtures"
@@ -38,9 +40,9 @@ CASES = GOLDEN / "cases.txt"
 EXPECTED = GOLDEN / "expected"
 
 POSTFIX = {
-    "postmap": ["/usr/sbin/postmap"],
-    "postalias": ["/usr/sbin/postalias"],
-    "newaliases": ["/usr/bin/newaliases"],
+    "postmap": [str(oracle.POSTMAP)],
+    "postalias": [str(oracle.POSTALIAS)],
+    "newaliases": [str(oracle.NEWALIASES)],
 }
 PYFIX = {
     name: [sys.executable, "-m", f"pyfix.cli.{name}"]
@@ -49,8 +51,9 @@ PYFIX = {
 OLD_TIME = 1_000_000_000  # 2001-09-09
 
 
-def postfix_available() -> bool:
-    return all(os.access(argv[0], os.X_OK) for argv in POSTFIX.values())
+def postfix_missing() -> str | None:
+    """Why real postmap, postalias and newaliases cannot run here, or None."""
+    return oracle.missing(*(Path(argv[0]) for argv in POSTFIX.values()))
 
 
 @dataclass(frozen=True)

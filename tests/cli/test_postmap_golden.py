@@ -12,7 +12,7 @@ from tests.cli.maps_harness import (
     Case,
     expected_path,
     parse_cases,
-    postfix_available,
+    postfix_missing,
     run_case,
 )
 
@@ -32,9 +32,7 @@ def test_golden(case: Case) -> None:
     assert actual == expected, _diff(expected, actual, str(expected_path(case)))
 
 
-@pytest.mark.skipif(not postfix_available(),
-                    reason="real Postfix (/usr/sbin/postmap, postalias, /usr/bin/newaliases)"
-                           " is not installed")
+@pytest.mark.skipif(postfix_missing() is not None, reason=str(postfix_missing()))
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_live(case: Case) -> None:
     expected = run_case(case, "postfix")

@@ -102,7 +102,11 @@ def test_deep_chain_within_limit_and_beyond() -> None:
             "${{a} ~ {b}}",
             '"==" or "!="" or "<"" or "<="" or ">="" or ">" expected at: "...a}>>>~ {b}"',
         ),
-        ("${{a} == b}", '"{expression}" expected at: "...{a} ==>>>b"'),
+        ("${{a} == b}", '"{expression}" expected at: "...{a} ==>>> b"'),
+        ("${{a} ==level  b}", '"{expression}" expected at: "...{a} ==>>>  b"'),
+        ("${x{y}}", 'attribute name syntax error at: "...x>>>{y}"'),
+        ("${x  {y}}", 'attribute name syntax error at: "...x>>>  {y}"'),
+        ("${ x{y}}", 'attribute name syntax error at: "... x>>>{y}"'),
         ("${{a} == {b} x}", '"?" or ":" expected at: "...}>>>x"'),
         ("${{a} == {b}?{x", 'truncated macro reference: "${{a} == {b}?{x"'),
         ("$({a} == {b}?{x)", 'unbalanced {} in attribute expression: "{x"'),
@@ -117,7 +121,20 @@ def test_syntax_errors(value: str, warning: str) -> None:
 
 def test_scan_names_sees_both_branches() -> None:
     names = scan_names("${a?{$b}:{$c}} $(d) ${{$e} == {x}?{$f}}", lambda _t: None)
-    assert names == {"a", "b", "c", "d", "e", "f"}
+    assert names == ["a", "b", "c", "d", "e", "f"]
+
+
+def test_scan_names_counts_every_reference() -> None:
+    """Postfix warns about an undefined name each time the scan meets it."""
+    names = scan_names("${undefined?set}${undefined:dflt} $x ${x?{$x}}", lambda _t: None)
+    assert names == ["undefined", "undefined", "x", "x", "x"]
+
+
+def test_scan_names_visits_before_a_later_syntax_error() -> None:
+    events: list[str] = []
+    names = scan_names("$a ${b", events.append, lambda n: events.append("visit " + n))
+    assert names == ["a"]
+    assert events == ["visit a", 'truncated macro reference: "$a ${b"']
 
 
 def test_compat_levels_order_numerically() -> None:

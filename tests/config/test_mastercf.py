@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from pyfix.config.load import load_config
 from pyfix.config.maincf import parse_main_cf
 from pyfix.config.mastercf import MasterError, parse_master_entry, read_master_cf
 from pyfix.config.store import Config
+from pyfix.master.services import service_specs
+from tests import oracle
 
 SEED_SUBMISSION = """\
 smtp      inet  n       -       y       -       -       smtpd
@@ -90,9 +98,52 @@ def test_bad_entry_reports_file_and_line() -> None:
         read_master_cf("master.cf", "# c\nsmtp inet n - y - - smtpd\nbroken\n", lambda _t: None)
 
 
-def test_wakeup_forms() -> None:
-    for wakeup in ("-", "60", "1000?", "?"):
-        parse_master_entry(f"x unix - - n {wakeup} 1 pickup", lambda _t: None)
+# master(5): the wakeup field is seconds between wakeup requests, "-" for
+# none, and a trailing "?" makes the wakeup conditional (only while the
+# service is in use).  Real Postfix 3.7.11's master runs with each of
+# these ("master -c DIR -d"), and "postconf -M" prints the field as
+# written.  ("?" and "-?" pass postconf -M too, but Postfix's master exits
+# with status 1 on them; see test_wakeup_forms_postconf_accepts.)
+WAKEUPS = [("-", 0, False), ("60", 60, False), ("1000?", 1000, True), ("0?", 0, True)]
+
+
+@pytest.mark.parametrize(("field", "seconds", "conditional"), WAKEUPS)
+def test_wakeup_forms(tmp_path: Path, field: str, seconds: int, conditional: bool) -> None:
+    line = f"pickup unix n - n {field} 1 pickup"
+    assert parse_master_entry(line, _no_warning).wakeup == field
+    (tmp_path / "main.cf").write_text("compatibility_level = 3.7\n")
+    (tmp_path / "master.cf").write_text(line + "\n")
+    specs, skipped = service_specs(load_config(str(tmp_path)))
+    assert skipped == []
+    assert [(spec.name, spec.wakeup, spec.wakeup_conditional) for spec in specs] == [
+        ("pickup", seconds, conditional)]
+
+
+@pytest.mark.parametrize("field", [field for field, _s, _c in WAKEUPS] + ["?", "-?"])
+def test_wakeup_forms_postconf_accepts(tmp_path: Path, field: str) -> None:
+    """The field as "postconf -M" checks and prints it, real Postfix beside pyfix."""
+    line = f"pickup unix n - n {field} 1 pickup"
+    oracle.config_dir(tmp_path)
+    (tmp_path / "master.cf").write_text(line + "\n")
+    expected = f"pickup     unix  n       -       n       {field:<7} 1       pickup\n"
+    ours = subprocess.run([sys.executable, "-m", "pyfix.cli.postconf", "-c", str(tmp_path), "-M"],
+                          capture_output=True, text=True, env=oracle.environ(), check=False)
+    assert (ours.stdout, ours.stderr) == (expected, "")
+    if oracle.missing(oracle.POSTCONF) is None:
+        real = oracle.run(oracle.POSTCONF, tmp_path, "-M")
+        assert (real.stdout, real.stderr) == (expected, "")
+
+
+@pytest.mark.parametrize("field", ["x", "5x", "?0"])
+def test_bad_wakeup_field(field: str) -> None:
+    # postconf -M: fatal: invalid wakeup field "5x" in "pickup unix n - n 5x 1 pickup"
+    line = f"pickup unix n - n {field} 1 pickup"
+    with pytest.raises(MasterError, match=re.escape(f'invalid wakeup field "{field}" in "{line}"')):
+        parse_master_entry(line, _no_warning)
+
+
+def _no_warning(text: str) -> None:
+    raise AssertionError(text)
 
 
 def test_unbalanced_brace_is_a_warning() -> None:

@@ -70,6 +70,8 @@ def test_dsn_success_failure_and_never(pyfix_instance: Make) -> None:
     notices = scratch_dir("pyfix-e2e-dsn-")
     catch = script(notices, "catch.sh", CATCHER)
     inst = pyfix_instance(
+        # smtpd would refuse bad.test's recipients at RCPT time (error transport).
+        "smtpd_reject_unlisted_recipient = no\n"
         "transport_maps = inline:{ ok.test=discard:, notice.test=catcher:, "
         "{bad.test=error:5.1.1 no such user here} }\n",
         AGENTS_CF + pipe_service("catcher", f"{catch} {notices}"))

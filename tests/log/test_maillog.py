@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from pyfix.log.maillog import MailLog, format_line
-from pyfix.log.msg import printable
+import pytest
+
+from pyfix.config.load import load_config
+from pyfix.log.maillog import MailLog, format_line, open_maillog
+from pyfix.log.printable import printable, set_utf8_enable
+from tests import oracle
+from tests.instance import REPO
 
 LINE = re.compile(r"^[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d mail postfix/smtpd\[\d+\]: ")
 
@@ -64,3 +70,67 @@ def test_postlog_command(tmp_path: Path) -> None:
                    check=True, env=env, stdin=subprocess.DEVNULL, capture_output=True)
     text = (tmp_path / "maillog").read_text().rstrip("\n")
     assert re.match(r"^[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d mail postfix/test\[\d+\]: warning: hello world$", text)
+
+
+def test_printable_follows_smtputf8_enable() -> None:
+    # Postfix's printable() under util_utf8_enable (set from smtputf8_enable).
+    set_utf8_enable(True)
+    assert printable("müller\x01") == "müller?"
+    assert printable("bad \udcff\udcfe") == "bad ??"
+    set_utf8_enable(False)
+    assert printable("müller\x01") == "m??ller?"
+    assert printable("€") == "???"
+
+
+@pytest.mark.parametrize("setting", ["smtputf8_enable = no", "smtputf8_enable = yes",
+                                     "compatibility_level = 0", "compatibility_level = 3.7"])
+def test_postlog_utf8_like_postfix(tmp_path: Path, setting: str) -> None:
+    """The same log line, written by real Postfix's postlog(1) and by pyfix's,
+    with smtputf8_enable off (every non-ASCII byte becomes "?") and on."""
+    skip = oracle.missing(oracle.SBIN / "postlog")
+    if skip is not None or shutil.which("script") is None:
+        pytest.skip(skip or "script(1) is not installed")
+    written = {}
+    for impl in ("postfix", "pyfix"):
+        confdir = tmp_path / impl
+        logfile = tmp_path / f"{impl}.log"
+        level = "" if setting.startswith("compatibility_level") else "compatibility_level = 3.7\n"
+        confdir.mkdir()
+        (confdir / "main.cf").write_text(
+            f"{level}{setting}\nmaillog_file = {logfile}\nmaillog_file_prefixes = {tmp_path}\n")
+        os.utime(confdir / "main.cf", (1_000_000_000, 1_000_000_000))  # no "cool down" wait
+        program = (str(oracle.SBIN / "postlog") if impl == "postfix"
+                   else f"{sys.executable} -m pyfix.cli.postlog")
+        # Under a terminal postlog(1) also copies the line to standard error.
+        tty = subprocess.run(
+            ["script", "-qec", f"{program} -c {confdir} -t test/log 'müller € x'", "/dev/null"],
+            capture_output=True, env=oracle.environ(), check=True, cwd=REPO)
+        text = logfile.read_text(errors="surrogateescape")
+        written[impl] = (tty.stdout.decode(errors="surrogateescape").replace("\r\n", "\n"),
+                         re.sub(r"^.*?test/log\[\d+\]: ", "", text))
+    assert written["pyfix"] == written["postfix"]
+    utf8 = setting in ("smtputf8_enable = yes", "compatibility_level = 3.7")
+    assert written["postfix"][1] == ("müller € x\n" if utf8 else "m??ller ??? x\n")
+
+
+def test_service_log_follows_its_own_smtputf8_enable(tmp_path: Path) -> None:
+    # Real Postfix 3.7.11, smtpd with "-o smtputf8_enable=no" in master.cf
+    # and a main.cf at compatibility_level 3.7, logged (checked by hand):
+    #   NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 454 4.7.1
+    #   <m  ller@remote.example>: Relay access denied; from=<a@b.example>
+    #   to=<m??ller@remote.example> proto=ESMTP helo=<x>
+    # while the other services keep UTF-8 under main.cf's "yes".
+    (tmp_path / "main.cf").write_text(
+        f"compatibility_level = 3.7\nmaillog_file = {tmp_path}/maillog\n")
+    (tmp_path / "master.cf").write_text(
+        "smtp inet n - n - - smtpd -o smtputf8_enable=no\n"
+        "cleanup unix n - n - 0 cleanup\n")
+    config = load_config(str(tmp_path))
+    for service in ("smtp", "cleanup"):
+        log = open_maillog(config.for_service(service), service)
+        log.info(f"to=<müller@remote.example> {service}")
+        log.close()
+    lines = (tmp_path / "maillog").read_text().splitlines()
+    pid = os.getpid()
+    assert lines[0].endswith(f"postfix/smtp[{pid}]: to=<m??ller@remote.example> smtp")
+    assert lines[1].endswith(f"postfix/cleanup[{pid}]: to=<müller@remote.example> cleanup")

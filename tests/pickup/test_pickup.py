@@ -3,8 +3,8 @@
 Most tests hand files to a recorder that stands in for the cleanup API
 (pyfix.pickup.cleanup_api) and checks what pickup passes on: envelope,
 Received: header, content, flags, log lines, and when the file is
-removed.  The end-to-end test with the real cleanup library skips while
-pyfix.cleanup is not importable.
+removed.  The end-to-end test uses the real cleanup library; a pyfix
+module that does not import fails the tests, it never skips them.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from pyfix.cleanup import CleanupService
+from pyfix.config.load import load_config
+from pyfix.log.maillog import MailLog
 from pyfix.pickup.cleanup_api import (
     CLEANUP_FLAG_AUTOUTF8,
     CLEANUP_FLAG_MILTER,
-    cleanup_available,
 )
 from pyfix.pickup.pickup import KEEP, REMOVE, PickupSettings, pickup_file, scan_maildrop
 from pyfix.queue.layout import QueueLayout
@@ -182,13 +184,7 @@ def test_scan_removes_only_complete_files(tmp_path: Path) -> None:
     assert sorted(os.listdir(spool / "maildrop")) == ["DEF456"]
 
 
-@pytest.mark.skipif(not cleanup_available(),
-                    reason="pyfix.cleanup (CleanupService) is not importable yet")
-def test_pickup_with_real_cleanup(tmp_path: Path) -> None:  # pragma: no cover
-    from pyfix.cleanup import CleanupService  # type: ignore[import-not-found,unused-ignore]
-    from pyfix.config.load import load_config
-    from pyfix.log.maillog import MailLog
-
+def test_pickup_with_real_cleanup(tmp_path: Path) -> None:
     spool = tmp_path / "spool"
     (tmp_path / "main.cf").write_text(f"queue_directory = {spool}\n")
     (tmp_path / "master.cf").write_text("")

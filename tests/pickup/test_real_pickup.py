@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pytest
 
-MASTER = "/usr/lib/postfix/sbin/master"
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(MASTER), reason="Postfix is not installed"),
-    pytest.mark.skipif(os.geteuid() != 0, reason="running Postfix's master needs root"),
-]
+from tests import oracle
+
+SKIP = oracle.missing(oracle.MASTER, oracle.POSTCAT, root=True, postfix_user=True)
+pytestmark = pytest.mark.skipif(SKIP is not None, reason=str(SKIP))
 
 MASTER_CF = """\
 pickup    unix  n       -       n       1       1       pickup
@@ -81,7 +80,8 @@ maillog_file_prefixes = /var
         assert result.returncode == 0, result.stderr
         (dropped,) = os.listdir(spool / "maildrop")
 
-        master = subprocess.Popen([MASTER, "-c", str(etc), "-d"], start_new_session=True)
+        master = subprocess.Popen([oracle.MASTER, "-c", str(etc), "-d"], env=oracle.environ(),
+                                  start_new_session=True)
         try:
             queue_id = ""
             for _ in range(100):
@@ -99,8 +99,9 @@ maillog_file_prefixes = /var
         log = (base / "maillog").read_text()
         assert "postfix/pickup[" in log
         assert f"{queue_id}: uid=0 from=<sender@example.org>" in log
-        postcat = subprocess.run(["/usr/sbin/postcat", "-c", str(etc), "-q", queue_id],
-                                 capture_output=True, text=True, check=True).stdout
+        result = oracle.run(oracle.POSTCAT, etc, "-q", queue_id)
+        assert result.returncode == 0, result.stderr
+        postcat = result.stdout
         assert "sender: sender@example.org" in postcat
         assert "sender_fullname: Py Fix" in postcat
         assert "recipient: rcpt@example.com" in postcat

@@ -84,6 +84,8 @@ def test_discard_delivers_and_removes(pyfix_instance: Make) -> None:
 
 def test_retry_until_expired_then_returned(pyfix_instance: Make) -> None:
     inst = pyfix_instance(
+        # smtpd would refuse the "retry" transport's recipients at RCPT time.
+        "smtpd_reject_unlisted_recipient = no\n"
         "transport_maps = inline:{ {example.net=retry:4.4.1 try later} }\n"
         "minimal_backoff_time = 1s\nmaximal_backoff_time = 1s\nqueue_run_delay = 1s\n"
         "maximal_queue_lifetime = 4s\n", SMTPD_QMGR + AGENTS)
@@ -167,6 +169,7 @@ def test_etrn_retries_deferred_mail_for_fast_flush_domains(pyfix_instance: Make)
     flush = "flush     unix  n       -       y       1000?   0       flush\n"
     inst = pyfix_instance("minimal_backoff_time = 1000s\nmaximal_backoff_time = 1000s\n"
                           "relay_domains = example.net\n"
+                          "smtpd_reject_unlisted_recipient = no\n"
                           "transport_maps = inline:{ example.net=retry:x }\n",
                           SMTPD_QMGR + AGENTS + flush)
     qid = send(inst, ["x@example.net"])

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import os
-import pwd
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from pyfix.queue.layout import QueueLayout
 from pyfix.queue.records import REC_TYPE_SIZE, iter_records
 from pyfix.queue.writer import QueueFileWriter
+from tests import oracle
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests/golden/queue"
 VARIANTS = ("short-depth1", "long-depth2")
-POSTCAT = "/usr/sbin/postcat"
 
 
 @dataclass(frozen=True)
@@ -75,19 +71,14 @@ class TempQueue:
         return self.root / "etc"
 
     def write_main_cf(self) -> None:
-        self.confdir.mkdir(exist_ok=True)
         layout = self.layout
-        (self.confdir / "main.cf").write_text(
-            "compatibility_level = 3.7\n"
+        oracle.config_dir(
+            self.confdir,
             f"queue_directory = {layout.queue_directory}\n"
             f"hash_queue_depth = {layout.hash_queue_depth}\n"
             f"hash_queue_names = {', '.join(sorted(layout.hash_queue_names))}\n"
-            f"enable_long_queue_ids = {'yes' if layout.long_queue_ids else 'no'}\n"
+            f"enable_long_queue_ids = {'yes' if layout.long_queue_ids else 'no'}\n",
         )
-        # Postfix waits while main.cf is younger than a second or so (it
-        # may still be being written); date it back to keep postcat fast.
-        past = time.time() - 60
-        os.utime(self.confdir / "main.cf", (past, past))
 
     def files(self) -> list[str]:
         """Every file below the queue directory, relative to it."""
@@ -116,26 +107,12 @@ def copy_records(writer: QueueFileWriter, data: bytes) -> None:
 
 
 def need_postcat() -> None:
-    if not os.path.exists(POSTCAT):
-        pytest.skip("real Postfix (postcat) is not installed")
-    try:
-        pwd.getpwnam("postfix")
-    except KeyError:
-        pytest.skip("postcat needs the postfix user (mail_owner) to exist")
+    oracle.need(oracle.POSTCAT, postfix_user=True)
 
 
-def postcat(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
-    env["TZ"] = "UTC"
-    return subprocess.run(
-        [POSTCAT, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        check=False,
-        errors="surrogateescape",
-    )
+def postcat(queue: TempQueue, *args: str) -> subprocess.CompletedProcess[str]:
+    """Real postcat -c (the queue's configuration directory) args..., in UTC."""
+    return oracle.run(oracle.POSTCAT, queue.confdir, *args, env=oracle.environ(TZ="UTC"))
 
 
 def install_file(queue: TempQueue, data: bytes, relative: str, mode: int = 0o700) -> Path:

@@ -40,7 +40,7 @@ def _queue_like(golden: Golden, tmp_path: Path) -> TempQueue:
 
 
 def _run(queue: TempQueue, queue_id: str, flags: list[str]) -> str:
-    result = postcat(*flags, "-c", str(queue.confdir), "-q", queue_id)
+    result = postcat(queue, *flags, "-q", queue_id)
     assert result.returncode == 0, result.stderr
     if "-v" not in flags:
         assert result.stderr == ""
@@ -70,7 +70,7 @@ def test_postcat_prints_pyfix_file_as_postfix_file(golden: Golden, tmp_path: Pat
     for name, flags in {**FLAGS, **VERBOSE}.items():
         expected = golden.text(name).replace(f" {theirs} ***", f" {ours} ***")
         assert _run(queue, writer.queue_id, flags) == expected, name
-    direct = postcat(path)
+    direct = postcat(queue, str(path))
     assert direct.returncode == 0 and direct.stderr == ""
     assert direct.stdout == golden.text("postcat.txt").replace(f" {theirs} ***", f" {path} ***")
 
@@ -137,7 +137,7 @@ def test_postcat_reads_every_record_pyfix_writes(tmp_path: Path) -> None:
     )
     text = _run(queue, writer.queue_id, ["-bh"])
     assert text == "Subject: pyfix\n\n" + "0123456789" * 25 + "\n"
-    verbose = postcat("-v", "-c", str(queue.confdir), "-q", writer.queue_id)
+    verbose = postcat(queue, "-v", "-q", writer.queue_id)
     assert verbose.returncode == 0
     assert "warning" not in verbose.stderr
     assert f"pointer_record: {'0':>15}\n" in verbose.stdout

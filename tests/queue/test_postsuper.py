@@ -20,22 +20,14 @@ from pathlib import Path
 import pytest
 
 from pyfix.queue.writer import QueueFileWriter
+from tests import oracle
 from tests.queue.harness import GOLDENS, TempQueue, copy_records, make_queue
-
-POSTSUPER = "/usr/sbin/postsuper"
 
 
 @pytest.fixture
 def shared_tmp() -> Iterator[Path]:
     """A directory that the postfix user can reach (pytest's is private)."""
-    if os.geteuid() != 0:
-        pytest.skip("postsuper is reserved for the superuser")
-    if not os.path.exists(POSTSUPER):
-        pytest.skip("real Postfix (postsuper) is not installed")
-    try:
-        pwd.getpwnam("postfix")
-    except KeyError:
-        pytest.skip("postsuper needs the postfix user (mail_owner)")
+    oracle.need(oracle.POSTSUPER, root=True, postfix_user=True)
     path = Path(tempfile.mkdtemp(prefix="pyfix-postsuper-", dir="/tmp"))
     os.chmod(path, 0o755)
     try:
@@ -52,11 +44,7 @@ def _give_to_postfix(queue: TempQueue) -> None:
 
 
 def _postsuper(queue: TempQueue, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
-    return subprocess.run(
-        [POSTSUPER, "-c", str(queue.confdir), *args],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
+    return oracle.run(oracle.POSTSUPER, queue.confdir, *args)
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyfix.config.load import set_service_utf8
 from pyfix.config.maincf import parse_main_cf
 from pyfix.config.store import Config
+from pyfix.log.maillog import MailLog
+from pyfix.log.printable import set_utf8_enable, utf8_enabled
 from pyfix.rewrite.service import TrivialRewrite
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "rewrite"
@@ -51,16 +57,37 @@ class Replay:
     log: list[str] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def daemon_log(config: Config) -> Iterator[tuple[MailLog, list[str]]]:
+    """The log a trivial-rewrite daemon with config writes, as a daemon
+    sets it up (the UTF-8 switch from smtputf8_enable); after the block
+    the list holds its lines without time stamp, host and tag."""
+    before = utf8_enabled()
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "maillog"
+        log = MailLog("postfix/trivial-rewrite", host="mail", maillog_file=str(path))
+        set_service_utf8(config)
+        try:
+            yield log, lines
+        finally:
+            set_utf8_enable(before)
+            log.close()
+        text = path.read_bytes().decode("utf-8", "surrogateescape") if path.exists() else ""
+    for line in text.splitlines():
+        line = line.split("]: ", 1)[1]
+        lines.append(line.replace(BASE, "@BASE@").replace(str(FIXTURES), "@FIXTURES@"))
+
+
 def replay(recorded: dict[str, Any]) -> Replay:
     out = Replay()
+    config = config_for(recorded["main_cf"])
+    with daemon_log(config) as (log, out.log):
+        _answer(TrivialRewrite(config, info=log.info, warn=log.warn), recorded, out)
+    return out
 
-    def info(text: str) -> None:
-        out.log.append(text.replace(BASE, "@BASE@").replace(str(FIXTURES), "@FIXTURES@"))
 
-    def warn(text: str) -> None:
-        info(f"warning: {text}")
-
-    service = TrivialRewrite(config_for(recorded["main_cf"]), info=info, warn=warn)
+def _answer(service: TrivialRewrite, recorded: dict[str, Any], out: Replay) -> None:
     for entry in recorded["replies"]:
         kind = entry["request"]
         if kind == "rewrite":
@@ -71,7 +98,6 @@ def replay(recorded: dict[str, Any]) -> Replay:
         reply = call(entry["address"], entry["sender"])
         out.answers.append({"transport": reply.transport, "nexthop": reply.nexthop,
                             "recipient": reply.recipient, "flags": int(reply.flags)})
-    return out
 
 
 def mismatches(recorded: dict[str, Any], got: Replay) -> list[str]:

@@ -10,28 +10,22 @@ otherwise.  The full set is re-recorded with record.py (README.md).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests import oracle
 from tests.rewrite.golden import GOLDEN, load, mismatches, replay
 
-MASTER = Path("/usr/lib/postfix/sbin/master")
 SAMPLE = ["base", "s2-transport", "s17-mydestination", "classes", "sender-dependent"]
 
 
-def _skip_reason() -> str | None:
-    if not MASTER.exists():
-        return f"real Postfix is not installed ({MASTER} missing)"
-    if os.geteuid() != 0:
-        return "starting a real Postfix master needs root"
-    return None
+SKIP = oracle.missing(oracle.MASTER, root=True, postfix_user=True)
 
 
-@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+@pytest.mark.skipif(SKIP is not None, reason=str(SKIP))
 def test_live_answers_match_golden_and_pyfix(tmp_path: Path) -> None:
     profiles = [arg for name in SAMPLE for arg in ("--profile", name)]
     result = subprocess.run(

@@ -217,6 +217,7 @@ class Session_:
         self.server, self.policy = make_server(profile, pending)
         self.log: list[str] = []
         self.output = b""
+        self.ended: Closed | None = None
 
     def drain(self) -> None:
         while True:
@@ -229,6 +230,8 @@ class Session_:
                 self.log.append(log_line(event))
             elif isinstance(event, MessageData):
                 self.policy.content.extend(record.data for record in event.records)
+            elif isinstance(event, Closed):
+                self.ended = event
             if event is NEED_DATA or isinstance(event, Closed):
                 return
 
@@ -268,11 +271,17 @@ def replay(dialogue: Dialogue, feed: Feeder = feed_whole) -> Replay:
             output = b""
         replies.append(run.output + output + server.data_to_send())
         run.output = b""
+    # Whether the server closed the connection by itself, as the recording
+    # says of Postfix: taken before the client's end of file.  A session
+    # that ended as a "lost connection" was ended by the client: here the
+    # TLS handshake that GoldenPolicy fails, where the recorder's client
+    # hung up after "220 Ready to start TLS".
+    closed = run.ended is not None and run.ended.reason != "lost connection"
     if not server.closed:
         server.receive_eof()
         run.drain()
         server.data_to_send()
-    return Replay(replies, dialogue.server_closed and server.closed, log)
+    return Replay(replies, closed, log)
 
 
 def core_log(lines: list[str]) -> list[str]:

@@ -9,16 +9,15 @@ re-recorded with tests/golden/smtp/record.py (see its README.md).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests import oracle
 from tests.smtp.golden import EXPECTED, GOLDEN, Dialogue, iter_mismatches, replay
 
-MASTER = Path("/usr/lib/postfix/sbin/master")
 SAMPLE = [
     "data_basic",
     "mail_syntax",
@@ -28,15 +27,10 @@ SAMPLE = [
 ]
 
 
-def _skip_reason() -> str | None:
-    if not MASTER.exists():
-        return f"real Postfix is not installed ({MASTER} missing)"
-    if os.geteuid() != 0:
-        return "starting a real Postfix master needs root"
-    return None
+SKIP = oracle.missing(oracle.MASTER, root=True, postfix_user=True)
 
 
-@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+@pytest.mark.skipif(SKIP is not None, reason=str(SKIP))
 def test_live_recording_matches_golden(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(GOLDEN / "record.py"), "--out", str(tmp_path), "--only", *SAMPLE],

@@ -228,17 +228,24 @@ class PostfixOracle:
         return list(self.instance.wait_disconnect())
 
 
+def pyfix_main_cf(profile: str = "base", main_cf: str = "") -> str:
+    """The oracle's main.cf (postfix/main.cf + profile + main_cf) for pyfix:
+    without the settings that each side keeps for itself (PYFIX_OWN)."""
+    text = ((GOLDEN / "postfix" / "main.cf").read_text()
+            + (GOLDEN / "profiles" / f"{profile}.cf").read_text() + "\n" + main_cf)
+    keep = [line for line in text.splitlines()
+            if line.split("=")[0].strip() not in PYFIX_OWN]
+    return "\n".join(keep) + "\n"
+
+
 class PyfixSubject:
     """A pyfix instance with the same main.cf settings."""
 
     def __init__(self, root: Path, profile: str, main_cf: str, master_cf: str,
                  smtpd_args: str) -> None:
-        text = ((GOLDEN / "postfix" / "main.cf").read_text()
-                + (GOLDEN / "profiles" / f"{profile}.cf").read_text() + "\n" + main_cf)
-        keep = [line for line in text.splitlines()
-                if line.split("=")[0].strip() not in PYFIX_OWN]
         head = f"  {smtpd_args}\n" if smtpd_args else ""
-        self.instance = Instance(root, "\n".join(keep) + "\n", head + PYFIX_MASTER_CF + master_cf)
+        self.instance = Instance(root, pyfix_main_cf(profile, main_cf),
+                                 head + PYFIX_MASTER_CF + master_cf)
         self.port = self.instance.port
         self.log = record_module().LogTail(root / "maillog")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import oracle
 from tests.instance import Instance
 
 
@@ -33,7 +34,8 @@ def incoming(inst: Instance) -> list[Path]:
 MESSAGE = b"Subject: test\r\nFrom: a@b.example\r\nMessage-ID: <m1@b.example>\r\n\r\nhello\r\n"
 
 
-def test_accept_into_incoming_queue(make_instance: Callable[..., Instance]) -> None:
+def test_accept_into_incoming_queue(make_instance: Callable[..., Instance],
+                                    tmp_path: Path) -> None:
     inst = make_instance("mydestination = $myhostname, localhost\n")
     with inst.smtp() as client:
         assert client.ehlo("client.example")[0] == 250
@@ -49,9 +51,9 @@ def test_accept_into_incoming_queue(make_instance: Callable[..., Instance]) -> N
     assert f"{queue_id}: client=localhost[127.0.0.1]" in log
     assert "postfix/cleanup[" in log and f"{queue_id}: message-id=<m1@b.example>" in log
     assert "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5" in log
-    if shutil.which("postcat") or os.path.exists("/usr/sbin/postcat"):
-        out = subprocess.run(["/usr/sbin/postcat", str(files[0])], capture_output=True,
-                             text=True, check=False).stdout
+    if oracle.missing(oracle.POSTCAT, postfix_user=True) is None:
+        out = oracle.run(oracle.POSTCAT, oracle.config_dir(tmp_path / "oracle"),
+                         str(files[0])).stdout
         assert "sender: a@b.example" in out
         assert "recipient: user@mail.example.com" in out
         assert f"by mail.example.com (Postfix) with ESMTP id {queue_id}" in out
@@ -162,7 +164,8 @@ def _pids_of(confdir: Path) -> list[int]:
     return found
 
 
-def test_kill_9_loses_no_accepted_mail(make_instance: Callable[..., Instance]) -> None:
+def test_kill_9_loses_no_accepted_mail(make_instance: Callable[..., Instance],
+                                      tmp_path: Path) -> None:
     """kill -9 of every pyfix process while a client sends: each 250 stays queued once."""
     import signal
     import threading
@@ -199,13 +202,14 @@ def test_kill_9_loses_no_accepted_mail(make_instance: Callable[..., Instance]) -
     thread.join(timeout=30)
     assert len(accepted) >= 20
     files = {p.name: p for p in incoming(inst)}
+    oracle_dir = (oracle.config_dir(tmp_path / "oracle")
+                  if oracle.missing(oracle.POSTCAT, postfix_user=True) is None else None)
     for queue_id in accepted:
         assert queue_id in files, f"{queue_id} got 250 but is not in the queue"
         path = files[queue_id]
         assert path.stat().st_mode & 0o777 == 0o700
-        if os.path.exists("/usr/sbin/postcat"):
-            out = subprocess.run(["/usr/sbin/postcat", str(path)], capture_output=True,
-                                 text=True, check=False)
+        if oracle_dir is not None:
+            out = oracle.run(oracle.POSTCAT, oracle_dir, str(path))
             assert out.returncode == 0 and "body-" in out.stdout, out.stderr
     assert len(accepted) == len(set(accepted))
     # After the crash the mail system starts again on the same queue.

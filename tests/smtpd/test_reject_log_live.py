@@ -118,20 +118,16 @@ GROUPS: dict[str, Group] = {
                                      "SurrogateTable silently); Postfix logs \"error: open "
                                      "database /nonexistent/users.db: No such file or "
                                      "directory\" in the process that opens it"),
+    # smtpd looks the recipient up as trivial-rewrite canonicalized it
+    # (ghost@$myorigin): 'lookup error for "ghost@mail.example.test"'.
     "lookup_bare_address": Group(LOOKUP, {"rcpt": [EHLO, MAIL, rcpt("ghost"), QUIT]},
-                                 ignore=[OPEN_ERROR],
-                                 xfail="smtpd looks a bare recipient up as it came "
-                                       "(\"ghost\"); Postfix first canonicalizes it through "
-                                       "trivial-rewrite (ghost@$myorigin) and logs "
-                                       "'lookup error for \"ghost@mail.example.test\"'"),
-    # smtputf8_enable = no: replies carry spaces for non-ASCII bytes (pyfix
-    # does that); the log writes "?" for them.
+                                 ignore=[OPEN_ERROR]),
+    # smtputf8_enable = no: replies carry a space for each non-ASCII byte,
+    # the log a "?" (from=<j??rg@example.org>).
     "smtputf8_disabled": Group(DEFER + "smtputf8_enable = no\n", {
         "rcpt": [EHLO, "MAIL FROM:<jörg@example.org>\r\n".encode(), rcpt("göst@localhost"),
                  "VRFY göst\r\n".encode(), QUIT],
-    }, xfail="with smtputf8_enable = no the mail log writes UTF-8 addresses as they came; "
-             "Postfix writes each non-ASCII byte as '?' (from=<j??rg@example.org>): "
-             "pyfix/log/msg.py, issue 9 item 8, helper H1 (wt-ci)"),
+    }),
 }
 
 # The restriction engine (smtpd_*_restrictions other than relay control,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pyfix.log.printable import printable, set_utf8_enable
 from pyfix.tables import cdb_format, lmdb_build, lmdb_table, mkmap
 from pyfix.tables.base import (
     DEFAULT_FLAGS,
@@ -23,7 +24,7 @@ from pyfix.tables.base import (
 )
 from pyfix.tables.indexed import TableFatalError, TableRestart
 from pyfix.tables.open import open_table
-from pyfix.tables.utf8 import fold_fixed, printable, set_utf8_enable
+from pyfix.tables.utf8 import fold_fixed
 
 OLD = 1_000_000_000
 

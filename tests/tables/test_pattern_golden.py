@@ -14,7 +14,6 @@ not re-recorded is noticed.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,11 +24,10 @@ import pytest
 from pyfix.log import msg
 from pyfix.tables.base import DEFAULT_FLAGS, LOCK, TableOpenError
 from pyfix.tables.open import open_table
+from tests import oracle
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "tables"
 EXPECTED = GOLDEN / "expected"
-POSTMAP = Path("/usr/sbin/postmap")
-POSTCONF = Path("/usr/sbin/postconf")
 PLACEHOLDER = "@DIR@"
 _ESCAPES = {"\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 
@@ -148,27 +146,21 @@ def test_recorded(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
 def confdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A config directory for the real postmap, checked to be the Postfix
     version that recorded the golden files."""
-    if not POSTMAP.exists():
-        pytest.skip(f"{POSTMAP} (the real Postfix) is not installed")
-    version = subprocess.run([str(POSTCONF), "-d", "-h", "mail_version"],
-                             capture_output=True, text=True, check=False).stdout
+    oracle.need(oracle.POSTMAP, oracle.POSTCONF)
+    path = oracle.config_dir(tmp_path_factory.mktemp("postfix-conf"))
+    version = oracle.run(oracle.POSTCONF, path, "-d", "-h", "mail_version").stdout
     recorded_version = (EXPECTED / "VERSION").read_text()
     if version != recorded_version:
         pytest.skip(f"Postfix {version.strip() or '?'} is installed; the golden files are"
                     f" for {recorded_version.strip()}")
-    path = tmp_path_factory.mktemp("postfix-conf")
-    (path / "main.cf").write_text("compatibility_level = 3.7\n")
     return path
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_live(case: Case, confdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("MAIL_CONFIG", "MAIL_VERBOSE", "MAIL_DEBUG")}
-    env["LC_ALL"] = "C"
     real = subprocess.run(
-        [str(POSTMAP), "-c", str(confdir), "-q", case.key, f"{case.dict_type}:{case.name}"],
-        capture_output=True, env=env, check=False,
+        [str(oracle.POSTMAP), "-c", str(confdir), "-q", case.key, f"{case.dict_type}:{case.name}"],
+        capture_output=True, env=oracle.environ(LC_ALL="C"), check=False,
     )
     here = str(GOLDEN)
     expected = (

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from pyfix.tables import bdb_reader
+from tests import oracle
 
 FIXTURES = Path(__file__).resolve().parents[1] / "golden" / "postmap" / "fixtures" / "basic"
-REAL = {"postmap": "/usr/sbin/postmap", "postalias": "/usr/sbin/postalias"}
+REAL = {"postmap": oracle.POSTMAP, "postalias": oracle.POSTALIAS}
 OLD = 1_000_000_000
+SKIP = oracle.missing(*REAL.values())
 
-pytestmark = pytest.mark.skipif(
-    not all(os.access(path, os.X_OK) for path in REAL.values()),
-    reason="real Postfix (/usr/sbin/postmap, /usr/sbin/postalias) is not installed")
+pytestmark = pytest.mark.skipif(SKIP is not None, reason=str(SKIP))
 
 
 @pytest.fixture()
@@ -32,10 +32,9 @@ def work(tmp_path: Path) -> Path:
 
 
 def run(work: Path, impl: str, command: str, *args: str, stdin: str | None = None) -> str:
-    argv = ([REAL[command]] if impl == "postfix"
+    argv = ([str(REAL[command]), "-c", str(work)] if impl == "postfix"
             else [sys.executable, "-m", f"pyfix.cli.{command}"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAIL_")}
-    env.update(MAIL_CONFIG=str(work), LC_ALL="C")
+    env = oracle.environ(MAIL_CONFIG=str(work), LC_ALL="C")
     data = (work / stdin).read_bytes() if stdin else b""
     proc = subprocess.run([*argv, *args], cwd=work, env=env, input=data,
                           capture_output=True, check=False)

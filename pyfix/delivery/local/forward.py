@@ -55,7 +55,7 @@ from pyfix.delivery.dsn import DSN_NOTIFY_NEVER, DSN_NOTIFY_SUCCESS, Dsn
 from pyfix.delivery.local.state import FAIL, OK, MsgAttr, RecipientRun
 from pyfix.delivery.mailbox.worker import effective_ids
 from pyfix.delivery.request import AgentUnavailable, DeliveryRequest, call_agent
-from pyfix.log.msg import printable
+from pyfix.log.printable import printable
 from pyfix.queue.errors import QueueError
 
 if TYPE_CHECKING:

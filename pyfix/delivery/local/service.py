@@ -56,7 +56,6 @@ from pyfix.delivery.local.state import MsgAttr, RecipientRun, UserAttr
 from pyfix.delivery.local.targets import TargetSteps
 from pyfix.log.maillog import MailLog
 from pyfix.queue.errors import QueueError
-from pyfix.rewrite.rewrite import Rewriter
 from pyfix.rewrite.service import TrivialRewrite
 
 if TYPE_CHECKING:
@@ -85,13 +84,6 @@ def delivered_addresses(lines: Iterable[bytes]) -> frozenset[str]:
     return frozenset(found)
 
 
-def rewrite_view(config: Config) -> Config:
-    try:
-        return config.for_service(config.get("rewrite_service_name"), "unix")
-    except KeyError:
-        return config
-
-
 class LocalAgent(RecipientSteps, AliasSteps, TargetSteps):
     """The local(8) delivery agent for one master.cf service."""
 
@@ -100,11 +92,10 @@ class LocalAgent(RecipientSteps, AliasSteps, TargetSteps):
         self.log = log
         self.relay = service
         self.settings: LocalSettings = LocalSettings.from_config(config, log.warn)
-        view = rewrite_view(config)
-        trivial = TrivialRewrite(view, info=log.info, warn=log.warn)
+        trivial = TrivialRewrite.for_client(config)
         self.rewrite = trivial.rewrite_addr
         self.resolve = trivial.resolve
-        self.cleanup = CleanupService.for_client(config, rewrite=Rewriter(view).rewrite_addr)
+        self.cleanup = CleanupService.for_client(config)
 
     def _cleanup(self) -> CleanupService:
         return self.cleanup

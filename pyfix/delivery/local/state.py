@@ -43,7 +43,7 @@ from pyfix.delivery.agent import delivery_log_line
 from pyfix.delivery.dsn import DSN_NOTIFY_SUCCESS, Dsn
 from pyfix.delivery.mailbox.worker import effective_ids
 from pyfix.delivery.request import FLAG_RECORD, RecipientResult, RequestRecipient
-from pyfix.log.msg import printable
+from pyfix.log.printable import printable
 
 if TYPE_CHECKING:
     from pyfix.delivery.agent import Delivery

@@ -110,7 +110,8 @@ class SmtpSettings:
             tcp_port=config.get(f"{p}_tcp_port"),
             smtp_line_limit=config.get_int(f"{p}_line_length_limit"),
             discard_keywords=frozenset(
-                w.upper() for w in config.get_list(f"{p}_discard_{helo}_keywords")),
+                w.upper() for w in config.get_list(
+                    "lmtp_discard_lhlo_keywords" if lmtp else "smtp_discard_ehlo_keywords")),
             cache_on_demand=config.get_bool(f"{p}_connection_cache_on_demand"),
             cache_destinations=frozenset(
                 w.lower() for w in config.get_list(f"{p}_connection_cache_destinations")),

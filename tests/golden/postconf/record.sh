@@ -47,7 +47,11 @@ if [ $# -eq 0 ]; then
     rm -rf "$expected"
 fi
 mkdir -p "$expected"
-"$POSTCONF" -d -h mail_version >"$expected/VERSION"
+# The version, from a configuration directory of our own, not /etc/postfix.
+vdir=$(mktemp -d /tmp/pcrec.XXXXXXXX)
+echo "compatibility_level = 3.7" >"$vdir/main.cf"
+"$POSTCONF" -c "$vdir" -d -h mail_version >"$expected/VERSION"
+rm -rf "$vdir"
 
 # Split the args column of cases.txt with shlex: one NUL-terminated
 # record per case, "id\0fixture\0nargs\0arg1\0arg2\0...".

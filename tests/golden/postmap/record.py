@@ -14,25 +14,26 @@ The commands run are /usr/sbin/postmap, /usr/sbin/postalias and
 
 from __future__ import annotations
 
-import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
+from tests import oracle
 from tests.cli.maps_harness import (
     EXPECTED,
     expected_path,
     parse_cases,
-    postfix_available,
+    postfix_missing,
     run_case,
 )
 
 
 def main() -> int:
-    if not postfix_available():
-        print("record.py: real Postfix (postmap, postalias, newaliases) is needed",
-              file=sys.stderr)
+    missing = postfix_missing()
+    if missing is not None:
+        print(f"record.py: {missing}", file=sys.stderr)
         return 1
     wanted = set(sys.argv[1:])
     cases = parse_cases()
@@ -45,8 +46,9 @@ def main() -> int:
     if not wanted:
         for old in EXPECTED.glob("*.txt"):
             old.unlink()
-    version = subprocess.run(["/usr/sbin/postconf", "-d", "-h", "mail_version"],
-                             capture_output=True, text=True, check=True).stdout
+    with tempfile.TemporaryDirectory() as scratch:
+        version = oracle.run(oracle.POSTCONF, oracle.config_dir(Path(scratch)),
+                             "-d", "-h", "mail_version").stdout
     (EXPECTED / "VERSION").write_text(version)
     for case in cases:
         if wanted and case.id not in wanted:

@@ -36,7 +36,7 @@ echo "compatibility_level = 3.7" >"$confdir/main.cf"
 
 rm -rf "$expected"
 mkdir -p "$expected"
-"$POSTCONF" -d -h mail_version >"$expected/VERSION"
+"$POSTCONF" -c "$confdir" -d -h mail_version >"$expected/VERSION"
 
 # Replace $here by @DIR@ in a file, keeping its exact bytes otherwise.
 placeholder() {

@@ -156,7 +156,6 @@ def record() -> None:
     transport = "".join(f"{name}.test {name}:\n" for name in SERVICES)
     transport += "".join(f"{dom} {value}\n" for dom, value in ERROR_TRANSPORTS.items())
     (etc / "transport").write_text(transport)
-    subprocess.run(["postmap", f"hash:{etc}/transport"], check=True)
     main = f"""compatibility_level = 3.7
 queue_directory = {spool}
 data_directory = {base}/data
@@ -182,6 +181,7 @@ maillog_file = {base}/maillog
 maillog_file_prefixes = /var
 """
     (etc / "main.cf").write_text(main)
+    subprocess.run(["/usr/sbin/postmap", "-c", str(etc), f"hash:{etc}/transport"], check=True)
     capture = f"{HERE / 'capture.sh'} {out}"
     (etc / "master.cf").write_text(f"127.0.0.1:{port} inet n - n - - smtpd\n"
                                    + master_cf(capture, str(HERE / "exitwith.sh")))
