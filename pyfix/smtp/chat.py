@@ -11,10 +11,11 @@ DESCRIPTION
     the output with data_to_send().
 
     reply() follows Postfix's smtpd_chat_reply(): with soft_bounce a 5xx
-    reply goes out as 4xx; once the session has smtpd_soft_error_limit
-    errors, every reply adds smtpd_error_sleep_time to reply_delay (the
-    caller sleeps; the core never does); a 421 or 521 reply ends the
-    session after it is sent.
+    reply goes out as 4xx, and with smtputf8_enable = no what is not
+    printable ASCII goes out as spaces; once the session has
+    smtpd_soft_error_limit errors, every reply adds smtpd_error_sleep_time
+    to reply_delay (the caller sleeps; the core never does); a 421 or 521
+    reply ends the session after it is sent.
 
     Parameters read: none directly (ServerSettings: soft_bounce,
     smtpd_soft_error_limit, smtpd_error_sleep_time, smtputf8_enable).
@@ -70,9 +71,20 @@ class Chat:
     def reply(self, reply: Reply) -> None:
         if self.session.error_count >= self.settings.soft_error_limit:
             self._delay += self.settings.error_sleep_time
-        self._out.append(reply.render(self.settings.soft_bounce))
+        self._out.append(self.outgoing(reply).render())
         if reply.hangs_up:
             self.session.hangup = True
+
+    def outgoing(self, reply: Reply) -> Reply:
+        """reply as the client gets it: 4xx with soft_bounce; with
+        smtputf8_enable = no, each byte that is not printable ASCII becomes
+        a space, as in Postfix's smtpd_chat_reply()."""
+        reply = self.softened(reply)
+        text = reply.text
+        if not self.settings.smtputf8_enable and not (text.isascii() and text.isprintable()):
+            text = "\n".join(printable(line, False, " ") for line in reply.lines)
+            reply = Reply(reply.code, reply.enhanced, text)
+        return reply
 
     def softened(self, reply: Reply) -> Reply:
         """reply as soft_bounce turns it into a 4xx."""
@@ -114,8 +126,8 @@ class Chat:
     def log_reject(self, text: str | Reply, sender: str | None = None) -> None:
         """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line.
 
-        text is a refusal's Reply (logged as the client gets it: soft_bounce
-        turns 5xx into 4xx) or the protocol's own reason ("bare <LF>
+        text is a refusal's Reply (logged as the client gets it: see
+        outgoing()) or the protocol's own reason ("bare <LF>
         received").  While a request waits for its verdict (a restriction
         refusing it), from= and to= name what Postfix's restrictions name:
         the sender of a MAIL command, the address of a RCPT or VRFY
@@ -127,7 +139,7 @@ class Chat:
         s = self.session
         request = self.deciding
         if isinstance(text, Reply):
-            text = str(self.softened(text))
+            text = str(self.outgoing(text))
         if sender is None and isinstance(request, MailFrom):
             sender = request.address
         if sender is None:

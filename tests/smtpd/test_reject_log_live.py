@@ -122,10 +122,15 @@ GROUPS: dict[str, Group] = {
     # (ghost@$myorigin): 'lookup error for "ghost@mail.example.test"'.
     "lookup_bare_address": Group(LOOKUP, {"rcpt": [EHLO, MAIL, rcpt("ghost"), QUIT]},
                                  ignore=[OPEN_ERROR]),
+    # smtputf8_enable = no: replies carry a space for each non-ASCII byte,
+    # the log a "?" (from=<j??rg@example.org>).
+    "smtputf8_disabled": Group(DEFER + "smtputf8_enable = no\n", {
+        "rcpt": [EHLO, "MAIL FROM:<jörg@example.org>\r\n".encode(), rcpt("göst@localhost"),
+                 "VRFY göst\r\n".encode(), QUIT],
+    }),
 }
 
-# The restriction engine (smtpd_*_restrictions other than relay control,
-# access maps, warn_if_reject, smtpd_delay_reject) is not in pyfix yet.
+# Restrictions that the engine does not implement yet (issue #10).
 RESTRICTIONS = LOCAL + """\
 smtpd_relay_restrictions = permit_mynetworks, defer_unauth_destination
 smtpd_sender_restrictions = check_sender_access inline:{bad@example.org=REJECT}
@@ -138,10 +143,10 @@ smtpd_end_of_data_restrictions = check_sender_access inline:{eod@example.org=REJ
 smtpd_etrn_restrictions = reject
 smtpd_helo_restrictions = check_helo_access inline:{bad.helo=REJECT}
 """
-ENGINE = ("pyfix has no restriction evaluator for smtpd_sender/recipient/data/"
-          "end_of_data/etrn/helo_restrictions yet (access-map actions REJECT, WARN, "
-          "DEFER_IF_PERMIT, warn_if_reject; smtpd_delay_reject): the restriction engine, "
-          "helper H3 (wt-compat)")
+ENGINE = ("pyfix's restriction engine does not implement check_sender_access, "
+          "check_recipient_access, check_helo_access, warn_if_reject or the WARN and "
+          "DEFER_IF_PERMIT actions yet (issue #10): it fails closed with 451 4.3.5 "
+          "where Postfix applies them")
 GROUPS["restrictions"] = Group(RESTRICTIONS, {
     "sender_delayed_to_rcpt": [EHLO, b"MAIL FROM:<bad@example.org>\r\n",
                                rcpt("root@localhost"), QUIT],
