@@ -50,6 +50,7 @@ from pyfix.config.load import ConfigLoadError, load_config, set_service_utf8
 from pyfix.config.store import Config
 from pyfix.config.support import check_service
 from pyfix.log.maillog import MailLog, open_maillog
+from pyfix.log.msg import set_sink
 
 
 @dataclass
@@ -131,6 +132,7 @@ def main() -> None:
     assert entry is not None
     log = open_maillog(config, entry.process_name)
     log.prepare()
+    set_sink(lambda level, text: log.log(text, level or "info"))
     if not check_service(config, log.warn, log.fatal):
         raise SystemExit(1)
     fds = [int(fd) for fd in os.environ.get("PYFIX_LISTEN_FDS", "").split(",") if fd]

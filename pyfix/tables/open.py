@@ -8,8 +8,10 @@ DESCRIPTION
     open_table("hash:/etc/postfix/transport") finds the type's module
     (types.py), opens the table and returns it.  As in Postfix, a table
     that cannot be opened (missing file, unknown type) does not stop the
-    caller: with surrogate=True (the daemon default) a SurrogateTable is
-    returned whose every lookup fails with a configuration error naming
+    caller: with surrogate=True (the daemon default) the reason is logged
+    as an error ("error: open database /etc/postfix/users.db: No such
+    file or directory", once per process and reason) and a SurrogateTable
+    is returned whose every lookup fails with a configuration error naming
     the reason.  Commands such as postmap pass surrogate=False and get
     TableOpenError instead.
 
@@ -28,6 +30,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+from pyfix.log.msg import msg_error
 from pyfix.tables.base import DEFAULT_FLAGS, SurrogateTable, Table, TableOpenError
 from pyfix.tables.types import opener
 
@@ -39,6 +42,9 @@ class TableSpecError(ValueError):
 
 
 _cache: dict[tuple[str, int], Table] = {}
+# Open errors already logged by this process: a table that stays
+# unavailable is tried again at each refresh, and reported once.
+_reported: set[tuple[str, str]] = set()
 
 
 def split_spec(spec: str) -> tuple[str, str]:
@@ -73,8 +79,10 @@ def open_table(spec: str, flags: int = DEFAULT_FLAGS, *, surrogate: bool = True,
     except TableOpenError as exc:
         if not surrogate:
             raise
-        table = SurrogateTable(dict_type, name, str(exc), flags)
-        return table
+        if (spec, str(exc)) not in _reported:
+            _reported.add((spec, str(exc)))
+            msg_error(str(exc))
+        return SurrogateTable(dict_type, name, str(exc), flags)
     if cache:
         _cache[key] = table
     return table
