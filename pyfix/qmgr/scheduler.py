@@ -28,7 +28,11 @@ DESCRIPTION
     deferred with "delivery temporarily suspended: REASON", and so are
     new ones, until $minimal_backoff_time has passed or the queue is
     flushed.  A transport whose agent cannot be reached is throttled
-    the same way ("mail transport unavailable").  A delivery started
+    ("mail transport unavailable") until $minimal_backoff_time has
+    passed: its waiting and new jobs go to the "retry" transport, with
+    next hop "4.3.0 mail transport unavailable", so that the error(8)
+    agent defers and logs them, as with Postfix; only when that one
+    cannot be reached either does qmgr defer them itself (relay=none).  A delivery started
     while more jobs wait for the same destination carries
     FLAG_CONN_STORE, so that the agent keeps its connection for the
     next one (smtp_connection_cache_on_demand).
@@ -55,7 +59,7 @@ from pyfix.delivery.request import (
     DeliveryResponse,
     RequestRecipient,
 )
-from pyfix.qmgr.message import ActiveMessage
+from pyfix.qmgr.message import ERROR, RETRY, ActiveMessage
 from pyfix.qmgr.settings import TransportSettings
 from pyfix.queue.envelope import Recipient
 
@@ -150,7 +154,7 @@ class Scheduler:
             transport.dead_until = dest.dead_until = 0.0
             dest.fail_cohorts = 0.0
         if transport.dead:
-            self.defer_job(job, "4.3.0", transport.dead_reason)
+            self._dead_transport(transport, job)
             return
         if dest.dead:
             self.defer_job(job, "4.4.1" if dest.dead_reason.startswith("connect")
@@ -225,6 +229,7 @@ class Scheduler:
 
     async def _deliver(self, transport: Transport, dest: Destination, job: Job,
                        flags: int = 0) -> None:
+        handed_over = False
         try:
             request = self.request_for(transport, job)
             request.flags |= flags
@@ -232,10 +237,11 @@ class Scheduler:
             if response is None:  # no agent: throttle the transport
                 transport.dead_until = time.time() + self.min_backoff
                 transport.dead_reason = TRANSPORT_UNAVAILABLE
-                self.defer_job(job, "4.3.0", TRANSPORT_UNAVAILABLE)
+                handed_over = True  # settled or queued again: not done here
+                self._dead_transport(transport, job)
                 for other in transport.destinations.values():
                     while other.jobs:
-                        self.defer_job(other.jobs.popleft(), "4.3.0", TRANSPORT_UNAVAILABLE)
+                        self._dead_transport(transport, other.jobs.popleft())
             else:
                 self._feedback(dest, job, response)
         finally:
@@ -243,8 +249,21 @@ class Scheduler:
                 dest.next_time = time.time() + transport.settings.rate_delay
             dest.active -= 1
             transport.active -= 1
-            self.job_done(job)
+            if not handed_over:
+                self.job_done(job)
             self.wakeup.set()
+
+    def _dead_transport(self, transport: Transport, job: Job) -> None:
+        """A job for a throttled transport goes to the retry transport,
+        which defers it with the transport's reason (as Postfix's qmgr
+        does: the error(8) agent logs it); when that one is throttled
+        too, or is the dead one, qmgr defers the job itself."""
+        reason = transport.dead_reason
+        if transport.settings.name in (RETRY, ERROR):
+            self.defer_job(job, "4.3.0", TRANSPORT_UNAVAILABLE)
+            return
+        job.nexthop = f"4.3.0 {reason}"
+        self.add(RETRY, job.nexthop, job)
 
     def _feedback(self, dest: Destination, job: Job, response: DeliveryResponse) -> None:
         handled = {result.offset for result in response.results}
