@@ -4,8 +4,11 @@ a relay host that refuses connections.
 Postfix 3.7 behaviour checked:
 - qmgr_transport.c: a transport without a master.cf entry (no
   private/TRANSPORT socket) gives "warning: connect to transport
-  private/NAME: No such file or directory" and defers its recipients
-  with dsn=4.3.0 "mail transport unavailable";
+  private/NAME: No such file or directory" and hands its recipients to
+  the retry transport, whose error(8) agent defers them with dsn=4.3.0
+  "mail transport unavailable" (qmgr logs that itself only when retry
+  cannot be reached either; tests/qmgr/test_reroute_live.py compares
+  this with a live Postfix);
 - smtp(8): a refused connection defers with dsn=4.4.1 "connect to
   HOST[ADDR]:PORT: Connection refused"; once the destination has
   failed a whole cohort of deliveries qmgr marks it dead and defers the
@@ -49,7 +52,7 @@ def test_transport_without_master_cf_entry_defers(pyfix_instance: Make) -> None:
     log = inst.wait_log(f"{qid}: to=<user@nowhere.test>, relay=none")
     assert re.search(r"postfix/qmgr\[\d+\]: warning: connect to transport private/nosuch: "
                      r"No such file or directory", log), log
-    assert re.search(rf"postfix/qmgr\[\d+\]: {qid}: to=<user@nowhere.test>, relay=none, "
+    assert re.search(rf"postfix/error\[\d+\]: {qid}: to=<user@nowhere.test>, relay=none, "
                      r"delay=[\d.]+, delays=[\d./]+, dsn=4.3.0, "
                      r"status=deferred \(mail transport unavailable\)", log), log
     assert wait_for(lambda: [p.name for p in inst.queue_files("deferred")] == [qid])
