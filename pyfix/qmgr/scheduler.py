@@ -28,11 +28,11 @@ DESCRIPTION
     deferred with "delivery temporarily suspended: REASON", and so are
     new ones, until $minimal_backoff_time has passed or the queue is
     flushed.  A transport whose agent cannot be reached is throttled
-    ("mail transport unavailable") until $minimal_backoff_time has
-    passed: its waiting and new jobs go to the "retry" transport, with
-    next hop "4.3.0 mail transport unavailable", so that the error(8)
-    agent defers and logs them, as with Postfix; only when that one
-    cannot be reached either does qmgr defer them itself (relay=none).  A delivery started
+    the same way ("mail transport unavailable").  As with Postfix,
+    those deferrals are not logged by qmgr: the jobs go to the "retry"
+    transport with next hop "STATUS REASON", and its error(8) agent
+    defers and logs them; only when retry is throttled too does qmgr
+    defer them itself (relay=none).  A delivery started
     while more jobs wait for the same destination carries
     FLAG_CONN_STORE, so that the agent keeps its connection for the
     next one (smtp_connection_cache_on_demand).
@@ -154,10 +154,10 @@ class Scheduler:
             transport.dead_until = dest.dead_until = 0.0
             dest.fail_cohorts = 0.0
         if transport.dead:
-            self._dead_transport(transport, job)
+            self._to_retry(transport_name, job, "4.3.0", transport.dead_reason)
             return
         if dest.dead:
-            self.defer_job(job, "4.4.1" if dest.dead_reason.startswith("connect")
+            self._to_retry(transport_name, job, "4.4.1" if dest.dead_reason.startswith("connect")
                            else "4.3.0", f"delivery temporarily suspended: {dest.dead_reason}")
             return
         dest.jobs.append(job)
@@ -238,10 +238,12 @@ class Scheduler:
                 transport.dead_until = time.time() + self.min_backoff
                 transport.dead_reason = TRANSPORT_UNAVAILABLE
                 handed_over = True  # settled or queued again: not done here
-                self._dead_transport(transport, job)
+                name = transport.settings.name
+                self._to_retry(name, job, "4.3.0", TRANSPORT_UNAVAILABLE)
                 for other in transport.destinations.values():
                     while other.jobs:
-                        self._dead_transport(transport, other.jobs.popleft())
+                        self._to_retry(name, other.jobs.popleft(), "4.3.0",
+                                       TRANSPORT_UNAVAILABLE)
             else:
                 self._feedback(dest, job, response)
         finally:
@@ -253,16 +255,16 @@ class Scheduler:
                 self.job_done(job)
             self.wakeup.set()
 
-    def _dead_transport(self, transport: Transport, job: Job) -> None:
-        """A job for a throttled transport goes to the retry transport,
-        which defers it with the transport's reason (as Postfix's qmgr
-        does: the error(8) agent logs it); when that one is throttled
-        too, or is the dead one, qmgr defers the job itself."""
-        reason = transport.dead_reason
-        if transport.settings.name in (RETRY, ERROR):
-            self.defer_job(job, "4.3.0", TRANSPORT_UNAVAILABLE)
+    def _to_retry(self, transport_name: str, job: Job, status: str, reason: str) -> None:
+        """A job that a throttled transport or destination cannot take goes
+        to the retry transport with next hop "STATUS REASON", so that the
+        error(8) agent defers and logs it, as Postfix's qmgr does; when
+        retry is throttled too, or is the throttled one, qmgr defers the
+        job itself."""
+        if transport_name in (RETRY, ERROR) or self.transport(RETRY).dead:
+            self.defer_job(job, status, reason)
             return
-        job.nexthop = f"4.3.0 {reason}"
+        job.nexthop = f"{status} {reason}"
         self.add(RETRY, job.nexthop, job)
 
     def _feedback(self, dest: Destination, job: Job, response: DeliveryResponse) -> None:
@@ -283,7 +285,7 @@ class Scheduler:
             dest.dead_until = time.time() + self.min_backoff
             dest.dead_reason = response.site_failure
             while dest.jobs:
-                self.defer_job(dest.jobs.popleft(), "4.4.1",
+                self._to_retry(dest.transport.settings.name, dest.jobs.popleft(), "4.4.1",
                                f"delivery temporarily suspended: {response.site_failure}")
 
     async def drain(self, timeout: float) -> None:

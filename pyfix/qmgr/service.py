@@ -28,8 +28,10 @@ DESCRIPTION
     "saving corrupt file ...".  When all deliveries of a message are
     done, done.py disposes of it.
 
-    Recipients that qmgr itself defers (dead destination, unreachable
-    transport) are logged by qmgr with relay=none, as in Postfix.
+    Recipients of a dead destination or an unreachable transport go to
+    the retry transport, whose error(8) agent defers them; only when
+    that cannot be reached either does qmgr defer them itself, logged
+    with relay=none, as in Postfix (scheduler.py).
 
     Parameters read: cleanup_service_name, rewrite_service_name, and
     those of QmgrSettings, TransportSettings, the resolver and the

@@ -143,7 +143,7 @@ def test_dead_retry_transport_leaves_the_deferral_to_qmgr() -> None:
             sched.transport(name).dead_until = 2e9
             sched.transport(name).dead_reason = TRANSPORT_UNAVAILABLE
         sched.add("scan", "[127.0.0.1]:10025", job())
-        assert recorder.deferred == [("4.3.0 mail transport unavailable", "4.3.0",
+        assert recorder.deferred == [("[127.0.0.1]:10025", "4.3.0",
                                       TRANSPORT_UNAVAILABLE)]
 
     asyncio.run(run())
@@ -165,7 +165,7 @@ def test_unreachable_agent_moves_the_job_and_its_queue_to_retry() -> None:
         sched.dispatch()
         await sched.drain(10)
         assert scan.dead
-        assert recorder.deferred == [("4.3.0 mail transport unavailable", "4.3.0",
+        assert recorder.deferred == [("[127.0.0.1]:10025", "4.3.0",
                                       TRANSPORT_UNAVAILABLE)] * 2
         assert recorder.done == []  # the deferrer counts them done, not _deliver
 
