@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.instance import free_port  # noqa: E402
-from tests.qmgr.postfix_live import POSTFIX_MASTER_CF, PostfixInstance, normalize  # noqa: E402
+from tests.instance import free_port
+from tests.qmgr.postfix_live import POSTFIX_MASTER_CF, PostfixInstance, normalize
 
 BASE = """compatibility_level = 3.7
 myhostname = mail.example.com
