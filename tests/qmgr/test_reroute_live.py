@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -81,14 +82,14 @@ class Side:
         checks = base / "header_checks"
         checks.write_text(HEADER_CHECKS.format(filter=self.filter.port))
         self.main_cf = MAIN_CF.format(relay=self.relay.port, checks=checks)
-        self.system: Instance | PostfixInstance | None = None
+        self.system: Instance | None = None
         self.queue_ids: dict[str, str] = {}
 
     def send_all(self) -> None:
         assert self.system is not None
         for subject, extra, rcpts, _ in CASES:
             message = f"Subject: {subject}\r\n{extra}\r\nbody\r\n".encode()
-            self.queue_ids[subject] = smtp_send(self.system, SENDER, rcpts, message)  # type: ignore[arg-type]
+            self.queue_ids[subject] = smtp_send(self.system, SENDER, rcpts, message)
         for subject, _, rcpts, end in CASES:
             queue_id = self.queue_ids[subject]
             count = len(rcpts) if subject == "filter-nohop" else 1
@@ -133,7 +134,7 @@ def sides() -> Iterator[tuple[Side, Side]]:
     base = world_traversable_dir("pyfix-reroute-")
     real = Side(base / "postfix")
     mine = Side(base / "pyfix")
-    make = instances("pyfix-reroute-")
+    make = cast(Generator[Callable[..., Instance], None, None], instances("pyfix-reroute-"))
     try:
         postfix = PostfixInstance(base / "postfix" / "mta",
                                   "compatibility_level = 3.7\nalias_maps =\n"
@@ -146,7 +147,7 @@ def sides() -> Iterator[tuple[Side, Side]]:
         yield real, mine
     finally:
         if real.system is not None:
-            real.system.stop()  # type: ignore[union-attr]
+            real.system.stop()
         make.close()
         real.close()
         mine.close()
