@@ -26,6 +26,7 @@ postfix_live.py for how the Postfix instance is started):
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Generator, Iterator
@@ -34,6 +35,7 @@ from typing import cast
 
 import pytest
 
+from pyfix.queue.trigger import mail_trigger
 from tests.delivery.smtp.harness import SMTP_SINK
 from tests.instance import Instance, instances, wait_for, world_traversable_dir
 from tests.qmgr.postfix_live import PostfixInstance, normalize, skip_reason
@@ -93,9 +95,11 @@ class Side:
         for subject, _, rcpts, end in CASES:
             queue_id = self.queue_ids[subject]
             count = len(rcpts) if subject == "filter-nohop" else 1
-            pattern = re.compile(rf" {queue_id}: .*{re.escape(end)}")
-            assert wait_for(lambda p=pattern, n=count: len(p.findall(self.log())) >= n,  # type: ignore[misc]
-                            30), self.log()
+            self.wait_lines(queue_id, end, count)
+
+    def wait_lines(self, queue_id: str, text: str, count: int) -> None:
+        pattern = re.compile(rf" {queue_id}: .*{re.escape(text)}")
+        assert wait_for(lambda: len(pattern.findall(self.log())) >= count, 30), self.log()
 
     def log(self) -> str:
         assert self.system is not None
@@ -120,9 +124,9 @@ class Side:
                 out.append((name, f"{subject} from=<{dumped.sender}>", rcpts))
         return sorted(out)
 
-    def queued(self, queue: str) -> int:
+    def deferred(self) -> set[str]:
         assert self.system is not None
-        return len(self.system.queue_files(queue))
+        return {path.name for path in self.system.queue_files("deferred")}
 
     def close(self) -> None:
         self.filter.stop()
@@ -169,8 +173,27 @@ def test_sinks_received_the_same(sides: tuple[Side, Side]) -> None:
     assert mine.received() == expected
 
 
-def test_unknown_filter_transport_keeps_the_mail(sides: tuple[Side, Side]) -> None:
+def test_postfix_queue_file_filter_record_is_honoured(sides: tuple[Side, Side]) -> None:
+    """A queue file that real Postfix wrote ("FILTER retry:", deferred
+    there) and pyfix's qmgr then reads goes to the filter as well."""
     real, mine = sides
-    # filter-unknown and filter-nohop wait in the deferred queue on both.
-    assert real.queued("deferred") == 2
-    assert mine.queued("deferred") == 2
+    assert real.system is not None and mine.system is not None
+    queue_id = real.queue_ids["filter-nohop"]
+    source = next(path for path in real.system.queue_files("deferred")
+                  if path.name == queue_id)
+    incoming = mine.system.spool / "incoming"
+    target = incoming / queue_id
+    shutil.copy2(source, target)
+    stat = incoming.stat()
+    os.chown(target, stat.st_uid, stat.st_gid)
+    assert mail_trigger(str(mine.system.spool), "public", "qmgr", b"I") is None
+    mine.wait_lines(queue_id, "status=deferred", 2)
+    lines = normalize("\n".join(line for line in mine.log().splitlines()
+                                 if f" {queue_id}: " in line))
+    assert sorted(lines[1:]) == real.lines("filter-nohop")[1:]
+
+
+def test_unknown_filter_transport_keeps_the_mail(sides: tuple[Side, Side]) -> None:
+    for side in sides:
+        assert side.queue_ids["filter-unknown"] in side.deferred()
+        assert side.queue_ids["filter-nohop"] in side.deferred()
