@@ -21,7 +21,9 @@ postfix_live.py for how the Postfix instance is started):
 - FILTER nosuch:...: qmgr warns "connect to transport private/nosuch: No
   such file or directory" and error(8) (the retry transport) defers the
   recipients with dsn=4.3.0 "mail transport unavailable"; the file stays
-  in the deferred queue.
+  in the deferred queue;
+- FILTER relay:... with defer_transports = relay: error(8) defers the
+  recipient with dsn=4.3.2 "deferred transport".
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ maximal_backoff_time = 600s
 queue_run_delay = 300s
 relayhost = [127.0.0.1]:{relay}
 header_checks = regexp:{checks}
+defer_transports = relay
 """
 HEADER_CHECKS = """\
 /^Subject: filter-me/ FILTER smtp:[127.0.0.1]:{filter}
@@ -63,6 +66,7 @@ HEADER_CHECKS = """\
 /^X-Redirect: yes/ REDIRECT red@example.net
 /^Subject: filter-nohop/ FILTER retry:
 /^Subject: filter-unknown/ FILTER nosuch:[127.0.0.1]:{filter}
+/^Subject: filter-deferred/ FILTER relay:[127.0.0.1]:{filter}
 """
 # (subject, extra header, recipients, what ends the message's log)
 CASES = [
@@ -71,6 +75,7 @@ CASES = [
     ("both", "X-Redirect: yes\r\n", ["a@example.net", "b@example.net"], "removed"),
     ("filter-nohop", "", ["a@example.net", "b@example.org"], "status=deferred"),
     ("filter-unknown", "", ["a@example.net"], "status=deferred"),
+    ("filter-deferred", "", ["a@example.net"], "status=deferred"),
 ]
 
 
@@ -197,3 +202,10 @@ def test_unknown_filter_transport_keeps_the_mail(sides: tuple[Side, Side]) -> No
     for side in sides:
         assert side.queue_ids["filter-unknown"] in side.deferred()
         assert side.queue_ids["filter-nohop"] in side.deferred()
+
+
+def test_filter_transport_in_defer_transports_is_deferred(sides: tuple[Side, Side]) -> None:
+    real, _ = sides
+    assert real.lines("filter-deferred")[1:] == [
+        "error: QUEUEID: to=<a@example.net>, relay=none, delay=D, delays=D, dsn=4.3.2, "
+        "status=deferred (deferred transport)"]
