@@ -137,6 +137,7 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         # qmgr, bounce, flush, showq, pickup
         "bounce_service_name", "queue_run_delay", "minimal_backoff_time", "maximal_backoff_time",
         "maximal_queue_lifetime", "bounce_queue_lifetime", "defer_transports",
+        "default_filter_nexthop",
         "qmgr_message_active_limit", "qmgr_message_recipient_limit",
         "default_destination_concurrency_limit", "default_destination_recipient_limit",
         "initial_destination_concurrency", "default_destination_rate_delay",

@@ -2,7 +2,7 @@
     pyfix.qmgr.message - one message in the active queue
 
 SUMMARY
-    ActiveMessage, Route, route_recipient()
+    ActiveMessage, Route, route_recipient(), place_recipient()
 
 DESCRIPTION
     ActiveMessage.load() opens a queue file that qmgr has moved into the
@@ -12,7 +12,7 @@ DESCRIPTION
     can update it (warning time) and delivery agents can mark
     recipients done through their own descriptors.
 
-    route_recipient() decides where one recipient goes, as Postfix's
+    route_recipient() decides where one recipient address goes, as Postfix's
     qmgr_message_resolve() does: trivial-rewrite's resolve gives the
     transport, next hop and final address; a resolver failure goes to
     the "retry" transport ("4.3.0 address resolver failure"), a bad
@@ -23,6 +23,8 @@ DESCRIPTION
     The scheduling queue is named after the next hop, or, for a
     transport whose recipient limit is 1, after "localpart@nexthop"
     without the address extension, so that concurrency is per recipient.
+    place_recipient() is that last part alone, for a recipient whose
+    transport and next hop a content filter gives (reroute.py).
 
     Parameters read: none directly (QmgrSettings, TransportSettings).
 
@@ -37,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyfix.log.maillog import MailLog
-from pyfix.queue.envelope import QueueMessage, Recipient
+from pyfix.queue.envelope import QueueMessage
 from pyfix.queue.layout import QueueLayout
 from pyfix.queue.reader import QueueFile
 from pyfix.rewrite.reply import AddressClass
@@ -112,22 +114,31 @@ def _queue_name(address: str, nexthop: str, per_recipient: bool, delimiter: str)
     return f"{local}@{nexthop}".lower()
 
 
-def route_recipient(resolver: Resolver, rcpt: Recipient, sender: str, *,
+def route_recipient(resolver: Resolver, address: str, sender: str, *,
                     defer_transports: frozenset[str], flush: bool,
                     double_bounce_sender: str, delimiter: str,
                     recipient_limit: Callable[[str], int]) -> Route:
-    reply = resolver.resolve_addr(rcpt.address, sender)
+    reply = resolver.resolve_addr(address, sender)
     if reply.failed:
         return Route(RETRY, "4.3.0 address resolver failure", "4.3.0 address resolver failure",
-                     rcpt.address)
+                     address)
     if reply.error:
-        return Route(ERROR, "5.1.3 bad address syntax", "5.1.3 bad address syntax",
-                     rcpt.address)
+        return Route(ERROR, "5.1.3 bad address syntax", "5.1.3 bad address syntax", address)
     transport, nexthop, address = reply.transport, reply.nexthop, reply.recipient
     if reply.address_class is AddressClass.LOCAL:
         local = address.rpartition("@")[0] if "@" in address else address
         if local.lower() == double_bounce_sender.lower():
             return Route(transport, nexthop, nexthop, address, discard=True)
+    return place_recipient(transport, nexthop, address, defer_transports=defer_transports,
+                           flush=flush, delimiter=delimiter, recipient_limit=recipient_limit)
+
+
+def place_recipient(transport: str, nexthop: str, address: str, *,
+                    defer_transports: frozenset[str], flush: bool, delimiter: str,
+                    recipient_limit: Callable[[str], int]) -> Route:
+    """The scheduling queue for a recipient whose transport and next hop
+    are known (resolved, or a content filter's): $defer_transports, then
+    the per-destination or per-recipient queue name."""
     if transport in defer_transports and not flush:
         return Route(RETRY, "4.3.2 deferred transport", "4.3.2 deferred transport", address)
     per_recipient = (transport not in (ERROR, RETRY)

@@ -28,7 +28,11 @@ DESCRIPTION
     deferred with "delivery temporarily suspended: REASON", and so are
     new ones, until $minimal_backoff_time has passed or the queue is
     flushed.  A transport whose agent cannot be reached is throttled
-    the same way ("mail transport unavailable").  A delivery started
+    the same way ("mail transport unavailable").  As with Postfix,
+    those deferrals are not logged by qmgr: the jobs go to the "retry"
+    transport with next hop "STATUS REASON", and its error(8) agent
+    defers and logs them; only when retry is throttled too does qmgr
+    defer them itself (relay=none).  A delivery started
     while more jobs wait for the same destination carries
     FLAG_CONN_STORE, so that the agent keeps its connection for the
     next one (smtp_connection_cache_on_demand).
@@ -55,7 +59,7 @@ from pyfix.delivery.request import (
     DeliveryResponse,
     RequestRecipient,
 )
-from pyfix.qmgr.message import ActiveMessage
+from pyfix.qmgr.message import ERROR, RETRY, ActiveMessage
 from pyfix.qmgr.settings import TransportSettings
 from pyfix.queue.envelope import Recipient
 
@@ -150,10 +154,10 @@ class Scheduler:
             transport.dead_until = dest.dead_until = 0.0
             dest.fail_cohorts = 0.0
         if transport.dead:
-            self.defer_job(job, "4.3.0", transport.dead_reason)
+            self._to_retry(transport_name, job, "4.3.0", transport.dead_reason)
             return
         if dest.dead:
-            self.defer_job(job, "4.4.1" if dest.dead_reason.startswith("connect")
+            self._to_retry(transport_name, job, "4.4.1" if dest.dead_reason.startswith("connect")
                            else "4.3.0", f"delivery temporarily suspended: {dest.dead_reason}")
             return
         dest.jobs.append(job)
@@ -225,6 +229,7 @@ class Scheduler:
 
     async def _deliver(self, transport: Transport, dest: Destination, job: Job,
                        flags: int = 0) -> None:
+        handed_over = False
         try:
             request = self.request_for(transport, job)
             request.flags |= flags
@@ -232,10 +237,13 @@ class Scheduler:
             if response is None:  # no agent: throttle the transport
                 transport.dead_until = time.time() + self.min_backoff
                 transport.dead_reason = TRANSPORT_UNAVAILABLE
-                self.defer_job(job, "4.3.0", TRANSPORT_UNAVAILABLE)
+                handed_over = True  # settled or queued again: not done here
+                name = transport.settings.name
+                self._to_retry(name, job, "4.3.0", TRANSPORT_UNAVAILABLE)
                 for other in transport.destinations.values():
                     while other.jobs:
-                        self.defer_job(other.jobs.popleft(), "4.3.0", TRANSPORT_UNAVAILABLE)
+                        self._to_retry(name, other.jobs.popleft(), "4.3.0",
+                                       TRANSPORT_UNAVAILABLE)
             else:
                 self._feedback(dest, job, response)
         finally:
@@ -243,8 +251,21 @@ class Scheduler:
                 dest.next_time = time.time() + transport.settings.rate_delay
             dest.active -= 1
             transport.active -= 1
-            self.job_done(job)
+            if not handed_over:
+                self.job_done(job)
             self.wakeup.set()
+
+    def _to_retry(self, transport_name: str, job: Job, status: str, reason: str) -> None:
+        """A job that a throttled transport or destination cannot take goes
+        to the retry transport with next hop "STATUS REASON", so that the
+        error(8) agent defers and logs it, as Postfix's qmgr does; when
+        retry is throttled too, or is the throttled one, qmgr defers the
+        job itself."""
+        if transport_name in (RETRY, ERROR) or self.transport(RETRY).dead:
+            self.defer_job(job, status, reason)
+            return
+        job.nexthop = f"{status} {reason}"
+        self.add(RETRY, job.nexthop, job)
 
     def _feedback(self, dest: Destination, job: Job, response: DeliveryResponse) -> None:
         handled = {result.offset for result in response.results}
@@ -264,7 +285,7 @@ class Scheduler:
             dest.dead_until = time.time() + self.min_backoff
             dest.dead_reason = response.site_failure
             while dest.jobs:
-                self.defer_job(dest.jobs.popleft(), "4.4.1",
+                self._to_retry(dest.transport.settings.name, dest.jobs.popleft(), "4.4.1",
                                f"delivery temporarily suspended: {response.site_failure}")
 
     async def drain(self, timeout: float) -> None:

@@ -18,7 +18,8 @@ DESCRIPTION
     the next incoming scan ignore $defer_transports (postqueue -f,
     sendmail -q, postfix flush, and the flush service for ETRN).  A file it takes moves
     into the active queue (its defer log is removed), is read
-    (message.py), and its recipients are routed and queued for
+    (message.py), and its recipients are routed (a redirect or content
+    filter request in the file overrides the resolver: reroute.py) and queued for
     delivery (scheduler.py), within $qmgr_message_active_limit
     messages and $qmgr_message_recipient_limit recipients in memory.
     A file with the group-read bit (set by the flush service for
@@ -27,8 +28,10 @@ DESCRIPTION
     "saving corrupt file ...".  When all deliveries of a message are
     done, done.py disposes of it.
 
-    Recipients that qmgr itself defers (dead destination, unreachable
-    transport) are logged by qmgr with relay=none, as in Postfix.
+    Recipients of a dead destination or an unreachable transport go to
+    the retry transport, whose error(8) agent defers them; only when
+    that cannot be reached either does qmgr defer them itself, logged
+    with relay=none, as in Postfix (scheduler.py).
 
     Parameters read: cleanup_service_name, rewrite_service_name, and
     those of QmgrSettings, TransportSettings, the resolver and the
@@ -54,7 +57,8 @@ from pyfix.flush.client import flush_init
 from pyfix.log.printable import printable
 from pyfix.master.runtime import event_loop, preload
 from pyfix.qmgr.done import MessageDone, Notices
-from pyfix.qmgr.message import RETRY, ActiveMessage, Route, route_recipient
+from pyfix.qmgr.message import RETRY, ActiveMessage, Route, place_recipient, route_recipient
+from pyfix.qmgr.reroute import Reroute, filter_nexthop, message_reroute
 from pyfix.qmgr.scheduler import Job, Scheduler
 from pyfix.qmgr.settings import QmgrSettings, TransportSettings
 from pyfix.queue.envelope import Recipient
@@ -69,6 +73,7 @@ from pyfix.queue.layout import (
     QueueLayout,
 )
 from pyfix.queue.queue_id import queue_id_ok
+from pyfix.rewrite.rewrite import LOCAL
 from pyfix.rewrite.service import TrivialRewrite
 
 if TYPE_CHECKING:
@@ -179,10 +184,19 @@ class Qmgr:
         self.messages[queue_id] = msg
         assert self.scheduler is not None
         groups: dict[tuple[str, str, str], list[tuple[Recipient, str]]] = {}
-        for rcpt in msg.message.pending():
-            route = self.route(rcpt, msg.sender)
+        reroute = message_reroute(msg.message, self.canonical)
+        pending = msg.message.pending()
+        if reroute is not None and reroute.redirect:  # once, to the redirect address
+            pending = pending[:1]
+        for rcpt in pending:
+            if reroute is None:
+                route = self.route(rcpt.address, msg.sender)
+            elif reroute.redirect:
+                route = self.route(reroute.redirect, msg.sender)
+            else:
+                route = self.filter_route(reroute, rcpt.address)
             if route.discard:
-                self.discard_double_bounce(msg, rcpt)
+                self.discard_double_bounce(msg, rcpt, route.address)
                 continue
             groups.setdefault((route.transport, route.queue_name, route.nexthop), []).append(
                 (rcpt, route.address))
@@ -203,7 +217,19 @@ class Qmgr:
         if msg.pending_jobs == 0:
             self.finish(msg)
 
-    def route(self, rcpt: Recipient, sender: str) -> Route:
+    def canonical(self, address: str) -> str:
+        return self.resolver.rewriter.rewrite_addr(LOCAL, address)
+
+    def filter_route(self, reroute: Reroute, address: str) -> Route:
+        settings = self.settings
+        nexthop = filter_nexthop(reroute, address, settings.default_filter_nexthop,
+                                 settings.myhostname)
+        return place_recipient(
+            reroute.transport, nexthop, address, defer_transports=settings.defer_transports,
+            flush=self.flush, delimiter=settings.recipient_delimiter,
+            recipient_limit=lambda name: self.settings_for(name).recipient_limit)
+
+    def route(self, address: str, sender: str) -> Route:
         """route_recipient(), remembered for a second: a burst of mail to
         the same addresses resolves each once (Postfix's resolve client
         keeps its last answer); table changes show within the second."""
@@ -211,11 +237,11 @@ class Qmgr:
         if now - self.route_time > 1.0:
             self.route_cache.clear()
             self.route_time = now
-        key = (rcpt.address, sender, self.flush)
+        key = (address, sender, self.flush)
         route = self.route_cache.get(key)
         if route is None:
             route = route_recipient(
-                self.resolver, rcpt, sender,
+                self.resolver, address, sender,
                 defer_transports=self.settings.defer_transports, flush=self.flush,
                 double_bounce_sender=self.settings.double_bounce_sender,
                 delimiter=self.settings.recipient_delimiter,
@@ -235,8 +261,8 @@ class Qmgr:
         return Delivery(request, msg.queue_file, self.layout, self.log, "none",
                         self.config.get_int("delay_logging_resolution_limit"))
 
-    def discard_double_bounce(self, msg: ActiveMessage, rcpt: Recipient) -> None:
-        delivery = self._delivery(msg, Job(msg, "", [(rcpt, rcpt.address)]))
+    def discard_double_bounce(self, msg: ActiveMessage, rcpt: Recipient, address: str) -> None:
+        delivery = self._delivery(msg, Job(msg, "", [(rcpt, address)]))
         delivery.sent(delivery.recipients[0],
                       Dsn.sent("undeliverable postmaster notification discarded"))
 

@@ -19,7 +19,8 @@ DESCRIPTION
     qmgr_message_recipient_limit, queue_run_delay, minimal_backoff_time,
     maximal_backoff_time, maximal_queue_lifetime, bounce_queue_lifetime,
     delay_warning_time, defer_transports, double_bounce_sender,
-    recipient_delimiter, default_process_limit,
+    recipient_delimiter, default_filter_nexthop, myhostname,
+    default_process_limit,
     default_destination_concurrency_limit,
     default_destination_recipient_limit, initial_destination_concurrency,
     default_destination_rate_delay,
@@ -51,6 +52,8 @@ class QmgrSettings:
     defer_transports: frozenset[str]
     double_bounce_sender: str
     recipient_delimiter: str
+    default_filter_nexthop: str
+    myhostname: str
 
     @classmethod
     def from_config(cls, config: Config) -> QmgrSettings:
@@ -66,6 +69,8 @@ class QmgrSettings:
             defer_transports=frozenset(config.get_list("defer_transports")),
             double_bounce_sender=config.get("double_bounce_sender"),
             recipient_delimiter=config.get("recipient_delimiter"),
+            default_filter_nexthop=config.get("default_filter_nexthop"),
+            myhostname=config.get("myhostname"),
         )
 
 

@@ -4,14 +4,18 @@ a relay host that refuses connections.
 Postfix 3.7 behaviour checked:
 - qmgr_transport.c: a transport without a master.cf entry (no
   private/TRANSPORT socket) gives "warning: connect to transport
-  private/NAME: No such file or directory" and defers its recipients
-  with dsn=4.3.0 "mail transport unavailable";
+  private/NAME: No such file or directory" and hands its recipients to
+  the retry transport, whose error(8) agent defers them with dsn=4.3.0
+  "mail transport unavailable" (qmgr logs that itself only when retry
+  cannot be reached either; tests/qmgr/test_reroute_live.py compares
+  this with a live Postfix);
 - smtp(8): a refused connection defers with dsn=4.4.1 "connect to
   HOST[ADDR]:PORT: Connection refused"; once the destination has
   failed a whole cohort of deliveries qmgr marks it dead and defers the
   mail waiting for it, and mail that arrives while it is dead, with
-  "delivery temporarily suspended: REASON", logged by qmgr with
-  relay=none (qmgr_deliver.c, qmgr_queue.c);
+  "delivery temporarily suspended: REASON", which the retry transport's
+  error(8) agent logs with relay=none (Postfix 3.7, checked live: the
+  lines come from postfix/error, dsn=4.4.1);
 - a queue file that is damaged while a delivery reads it is never
   delivered as if it were complete; nothing crashes; the file ends in
   the corrupt queue with qmgr's 'saving corrupt file "ID" from queue
@@ -49,7 +53,7 @@ def test_transport_without_master_cf_entry_defers(pyfix_instance: Make) -> None:
     log = inst.wait_log(f"{qid}: to=<user@nowhere.test>, relay=none")
     assert re.search(r"postfix/qmgr\[\d+\]: warning: connect to transport private/nosuch: "
                      r"No such file or directory", log), log
-    assert re.search(rf"postfix/qmgr\[\d+\]: {qid}: to=<user@nowhere.test>, relay=none, "
+    assert re.search(rf"postfix/error\[\d+\]: {qid}: to=<user@nowhere.test>, relay=none, "
                      r"delay=[\d.]+, delays=[\d./]+, dsn=4.3.0, "
                      r"status=deferred \(mail transport unavailable\)", log), log
     assert wait_for(lambda: [p.name for p in inst.queue_files("deferred")] == [qid])
@@ -69,7 +73,7 @@ def test_refused_relayhost_is_deferred_and_marked_dead(pyfix_instance: Make) -> 
     assert re.search(r"postfix/smtp\[\d+\]: \w+: to=<u\d@remote.example>, relay=none, "
                      rf"delay=[\d.]+, delays=[\d./]+, dsn=4.4.1, status=deferred \({re.escape(refused)}\)",
                      log), log
-    assert re.search(r"postfix/qmgr\[\d+\]: \w+: to=<u\d@remote.example>, relay=none, "
+    assert re.search(r"postfix/error\[\d+\]: \w+: to=<u\d@remote.example>, relay=none, "
                      r"delay=[\d.]+, delays=[\d./]+, dsn=4.4.1, status=deferred "
                      rf"\(delivery temporarily suspended: {re.escape(refused)}\)", log), log
     assert wait_for(lambda: all(
@@ -79,7 +83,7 @@ def test_refused_relayhost_is_deferred_and_marked_dead(pyfix_instance: Make) -> 
     inst.wait_log(f"{late}: to=<late@remote.example>, relay=none")
     assert mail_trigger(str(inst.spool), "public", "qmgr", b"A") is None  # no "F"
     log = inst.wait_log(f"{late}: to=<late@remote.example>, relay=none", count=2)
-    assert re.search(rf"postfix/qmgr\[\d+\]: {late}: to=<late@remote.example>, relay=none, "
+    assert re.search(rf"postfix/error\[\d+\]: {late}: to=<late@remote.example>, relay=none, "
                      r"delay=[\d.]+, delays=[\d./]+, dsn=4.4.1, status=deferred "
                      rf"\(delivery temporarily suspended: {re.escape(refused)}\)", log), log
     assert wait_for(lambda: len(inst.queue_files("deferred")) == len(qids) + 1)
