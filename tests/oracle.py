@@ -11,6 +11,7 @@ suite runs.
 
     missing(*programs, root=..., postfix_user=...)  the reason to skip, or None
     need(...)                                        skip the test for that reason
+    master_skip_reason()                             why a live master cannot run, or None
     config_dir(path, main_cf)                        a minimal configuration directory
     environ()                                        os.environ without MAIL_CONFIG & co.
     run(program, confdir, *args)                     program -c confdir args...
@@ -54,6 +55,16 @@ def missing(*programs: Path, root: bool = False, postfix_user: bool = False) -> 
             pwd.getpwnam("postfix")
         except KeyError:
             return "the postfix user (real Postfix's mail_owner) does not exist"
+    return None
+
+
+def master_skip_reason() -> str | None:
+    """Why a live comparison that starts a real Postfix master cannot run
+    here, or None."""
+    if not MASTER.exists():
+        return f"real Postfix is not installed ({MASTER} missing)"
+    if os.geteuid() != 0:
+        return "starting a real Postfix master needs root"
     return None
 
 

@@ -20,8 +20,8 @@ import subprocess
 from pathlib import Path
 
 from tests.instance import Instance, free_port, wait_for
+from tests.oracle import MASTER, master_skip_reason
 
-MASTER = Path("/usr/lib/postfix/sbin/master")
 QUEUE_DIRS = ("active", "bounce", "corrupt", "defer", "deferred", "flush", "hold",
               "incoming", "maildrop", "pid", "private", "public", "saved", "trace")
 
@@ -49,13 +49,7 @@ scache    unix  -       -       n       -       1       scache
 """
 
 
-def skip_reason() -> str | None:
-    """Why a live comparison with real Postfix cannot run here, or None."""
-    if not MASTER.exists():
-        return f"real Postfix is not installed ({MASTER} missing)"
-    if os.geteuid() != 0:
-        return "starting a real Postfix master needs root"
-    return None
+skip_reason = master_skip_reason
 
 
 class PostfixInstance(Instance):

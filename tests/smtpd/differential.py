@@ -58,9 +58,10 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from tests.instance import REPO, Instance, world_traversable_dir
+from tests.oracle import master_skip_reason
 
 GOLDEN = REPO / "tests" / "golden" / "smtp"
-MASTER = Path("/usr/lib/postfix/sbin/master")
+
 # main.cf settings each side keeps for itself (paths, log name, process reuse).
 PYFIX_OWN = ("queue_directory", "data_directory", "maillog_file", "maillog_file_prefixes",
              "syslog_name", "inet_interfaces", "max_use")
@@ -99,13 +100,7 @@ WARM_UP = [b"EHLO warm.example\r\n",
 StepSpec = bytes | tuple[bytes, str]
 
 
-def skip_reason() -> str | None:
-    """Why the live oracle cannot run here, or None."""
-    if not MASTER.exists():
-        return f"real Postfix is not installed ({MASTER} missing)"
-    if os.geteuid() != 0:
-        return "starting a real Postfix master needs root"
-    return None
+skip_reason = master_skip_reason
 
 
 def record_module() -> ModuleType:

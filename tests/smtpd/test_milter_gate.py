@@ -14,7 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from tests.instance import REPO, Instance
-from tests.smtpd.differential import MASTER, pyfix_main_cf
+from tests.oracle import MASTER
+from tests.smtpd.differential import pyfix_main_cf
 
 GOLDEN = REPO / "tests" / "golden" / "support"
 sys.path.insert(0, str(GOLDEN))
