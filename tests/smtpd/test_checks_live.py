@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.instance import wait_for
+from tests.oracle import MASTER
 from tests.smtpd.differential import (
-    MASTER,
     Differential,
     Side,
     StepSpec,
