@@ -93,12 +93,32 @@ def build(man_dir: Path) -> dict[str, list[str]]:
     return dict(sorted(readers.items()))
 
 
+def _names(names: list[str], indent: str) -> list[str]:
+    """Quoted names, filled into lines of at most 95 columns."""
+    lines: list[str] = []
+    line = indent
+    for name in sorted(names):
+        item = f'"{name}",'
+        if line != indent and len(line) + 1 + len(item) > 95:
+            lines.append(line + "\n")
+            line = indent
+        line += item if line == indent else " " + item
+    if line != indent:
+        lines.append(line + "\n")
+    return lines
+
+
 def render(readers: dict[str, list[str]]) -> str:
-    out = [HEADER, "READERS: dict[str, frozenset[str]] = {\n"]
+    """READERS as Python: the parameters that every daemon's manual page
+    lists (the "miscellaneous controls" of each page) once, as _COMMON,
+    then each daemon's own."""
+    common = set.intersection(*(set(params) for params in readers.values()))
+    out = [HEADER, "# Read by every daemon.\n_COMMON = frozenset({\n"]
+    out += _names(sorted(common), "    ")
+    out.append("})\n\nREADERS: dict[str, frozenset[str]] = {\n")
     for daemon, params in readers.items():
-        out.append(f'    "{daemon}": frozenset({{\n')
-        for name in sorted(params):
-            out.append(f'        "{name}",\n')
+        out.append(f'    "{daemon}": _COMMON | frozenset({{\n')
+        out += _names([name for name in params if name not in common], "        ")
         out.append("    }),\n")
     out.append("}\n")
     return "".join(out)
