@@ -149,13 +149,14 @@ class Connection:
             if reply is not None:
                 return reply
         if isinstance(request, ev.Connect):
-            return self.refuse(self.checks.connect(self.facts())) or ev.Accept()
+            return self.refuse(await self.checks.connect(self.facts())) or ev.Accept()
         if isinstance(request, ev.Helo | ev.Ehlo):
             self.helo = request.name
             self.protocol = "ESMTP" if isinstance(request, ev.Ehlo) else "SMTP"
-            return self.refuse(self.checks.helo(self.facts()), helo=request.name) or ev.Accept()
+            outcome = await self.checks.helo(self.facts())
+            return self.refuse(outcome, helo=request.name) or ev.Accept()
         if isinstance(request, ev.MailFrom):
-            refused = self.refuse(self.checks.mail(self.facts(request.address)),
+            refused = self.refuse(await self.checks.mail(self.facts(request.address)),
                                   sender=request.address)
             if refused is not None:
                 return refused
@@ -165,22 +166,22 @@ class Connection:
         if isinstance(request, ev.RcptTo):
             return await self.rcpt(request)
         if isinstance(request, ev.Data | ev.Bdat):
-            return self.refuse(self.checks.data(self.facts())) or self.data()
+            return self.refuse(await self.checks.data(self.facts())) or self.data()
         if isinstance(request, ev.EndOfData):
-            refused = self.refuse(self.checks.end_of_data(self.facts()))
+            refused = self.refuse(await self.checks.end_of_data(self.facts()))
             if refused is not None:
                 self.abort_stream()
                 return refused
             return await self.end_of_data()
         if isinstance(request, ev.Vrfy):
-            return self.vrfy(request)
+            return await self.vrfy(request)
         if isinstance(request, ev.Etrn):
-            return (self.refuse(self.checks.etrn(self.facts(), request.domain))
+            return (self.refuse(await self.checks.etrn(self.facts(), request.domain))
                     or self.ctx.etrn.handle(request.domain, self.client.namaddr) or ev.Accept())
         return ev.Accept()
 
     async def rcpt(self, request: ev.RcptTo) -> ev.Verdict:
-        refused = self.refuse(self.checks.recipient(self.facts(), request.address))
+        refused = self.refuse(await self.checks.recipient(self.facts(), request.address))
         if refused is not None:
             return refused
         assert self.mail is not None
@@ -200,10 +201,11 @@ class Connection:
         self.recipients.append(request.address)
         return ev.Accept()
 
-    def vrfy(self, request: ev.Vrfy) -> ev.Verdict:
+    async def vrfy(self, request: ev.Vrfy) -> ev.Verdict:
         """VRFY gets the checks that RCPT gets (relay control, unknown local
         users with smtpd_reject_unlisted_recipient), as in Postfix."""
-        return self.refuse(self.checks.recipient(self.facts(), request.address)) or ev.Accept()
+        outcome = await self.checks.recipient(self.facts(), request.address)
+        return self.refuse(outcome) or ev.Accept()
 
     def open_stream(self, mail: ev.MailFrom) -> CleanupStream:
         params = mail.params

@@ -3,8 +3,28 @@ unlisted-recipient check, as pyfix.smtpd.session runs them."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from pyfix.smtp.replies import Reply
-from pyfix.smtpd.checks.smtpd import Facts, SmtpdChecks
+from pyfix.smtpd.checks.smtpd import Facts, Outcome, SessionChecks, SmtpdChecks
+
+
+class SyncChecks:
+    """A SessionChecks whose stages run to completion when called, for
+    table-driven tests without an event loop of their own."""
+
+    def __init__(self, session: SessionChecks) -> None:
+        self.session = session
+
+    def __getattr__(self, name: str) -> Any:
+        stage = getattr(self.session, name)
+
+        def run(*args: Any) -> Outcome:
+            outcome: Outcome = asyncio.run(stage(*args))
+            return outcome
+
+        return run
 
 
 def rcpt_reply(checks: SmtpdChecks, client: str, rcpt: str, sender: str,
@@ -14,4 +34,4 @@ def rcpt_reply(checks: SmtpdChecks, client: str, rcpt: str, sender: str,
     lines = log if log is not None else []
     session = checks.session(lines.append, lambda text: lines.append(f"warning: {text}"))
     facts = Facts("unknown", client, f"unknown[{client}]", "client.example", sender)
-    return session.recipient(facts, rcpt).reply
+    return SyncChecks(session).recipient(facts, rcpt).reply

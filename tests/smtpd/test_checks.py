@@ -20,10 +20,10 @@ from pyfix.smtpd.checks.smtpd import (
     NO_RELAY_CHECK,
     Facts,
     RestrictionConfigError,
-    SessionChecks,
     SmtpdChecks,
 )
 from pyfix.smtpd.relay import RelayPolicy
+from tests.smtpd.rcpt import SyncChecks
 
 BASE = ("myhostname = mail.example.test\nmydomain = example.test\n"
         "mydestination = $myhostname, localhost\nlocal_recipient_maps =\n")
@@ -52,10 +52,10 @@ def relay_policy(cfg: Config) -> RelayPolicy:
     return RelayPolicy(cfg, TrivialRewrite.for_client(cfg))
 
 
-def session(text: str) -> tuple[SessionChecks, Log]:
+def session(text: str) -> tuple[SyncChecks, Log]:
     cfg = config(text)
     log = Log()
-    return SmtpdChecks(cfg, relay_policy(cfg)).session(log.info, log.warn), log
+    return SyncChecks(SmtpdChecks(cfg, relay_policy(cfg)).session(log.info, log.warn)), log
 
 
 def reply(text: str) -> Reply:

@@ -50,7 +50,7 @@ from pyfix.tables.search import find_client_address, find_domain
 _NUMERIC = re.compile(r"([45])\d\d(?:\s+(\d\.\d{1,3}\.\d{1,3}))?(?:\s+(.*))?$", re.DOTALL)
 
 
-def access_verdict(ctx: Context, request: Request, value: str, subject: tuple[str, str],
+async def access_verdict(ctx: Context, request: Request, value: str, subject: tuple[str, str],
                    table: str) -> Verdict:
     """What an access(5) value means."""
     word, _, rest = value.strip().partition(" ")
@@ -75,21 +75,21 @@ def access_verdict(ctx: Context, request: Request, value: str, subject: tuple[st
         if match.group(1) == "4":
             return request.defer(text, code, enhanced, subject)
         return request.reject(text, code, enhanced, subject)
-    return evaluate(ctx, parse_list(table, value), request)
+    return await evaluate(ctx, parse_list(table, value), request)
 
 
 @restriction("check_client_access", nargs=1)
-def check_client_access(ctx: Context, request: Request, step: Step) -> Verdict:
+async def check_client_access(ctx: Context, request: Request, step: Step) -> Verdict:
     table = step.args[0]
     maps = ctx.settings.table(table)
     subject = (request.namaddr, "Client host")
     if request.client_name != "unknown":
         value = find_domain(maps, request.client_name, ctx.settings.access_parent_style)
         if value is not None:
-            verdict = access_verdict(ctx, request, value, subject, table)
+            verdict = await access_verdict(ctx, request, value, subject, table)
             if verdict is not DUNNO:
                 return verdict
     value = find_client_address(maps, request.client_addr)
     if value is None:
         return DUNNO
-    return access_verdict(ctx, request, value, subject, table)
+    return await access_verdict(ctx, request, value, subject, table)

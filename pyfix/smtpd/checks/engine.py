@@ -43,7 +43,8 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from pyfix.config.lists import split_list
@@ -171,7 +172,9 @@ class Context:
             self.warn(text)
 
 
-RestrictionFn = Callable[[Context, Request, Step], Verdict]
+# A restriction that needs no I/O returns its Verdict; one that waits
+# (DNS, a policy server, the verify service) is a coroutine function.
+RestrictionFn = Callable[[Context, Request, Step], Verdict | Awaitable[Verdict]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,13 +225,13 @@ def parse_list(parameter: str, text: str) -> RestrictionList:
     return RestrictionList(parameter, tuple(steps))
 
 
-def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Verdict:
+async def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Verdict:
     """The list's verdict: the first step that says more than DUNNO.
     A nested list (a restriction class) counts ctx.depth up."""
     ctx.depth += 1
     try:
         for step in rlist.steps:
-            verdict = run_step(ctx, step, request)
+            verdict = await run_step(ctx, step, request)
             if verdict.result is not Result.DUNNO:
                 return verdict
         return DUNNO
@@ -236,13 +239,16 @@ def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Verdict:
         ctx.depth -= 1
 
 
-def run_step(ctx: Context, step: Step, request: Request) -> Verdict:
+async def run_step(ctx: Context, step: Step, request: Request) -> Verdict:
     spec = RESTRICTIONS.get(step.name)
     if spec is None or len(step.args) < spec.nargs or ctx.depth > MAX_NESTING:
         ctx.warn(f'unknown smtpd restriction: "{step.name}"')
         return Verdict(Result.DEFER, CONFIG_ERROR)
     try:
-        return spec.function(ctx, request, step)
+        verdict = spec.function(ctx, request, step)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+        return verdict
     except TableError:
         # Postfix's reply for any table error in a restriction, an
         # unavailable table included.

@@ -136,10 +136,10 @@ class SessionChecks:
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
                        defer_code=s.defer_code, what=what, **more)
 
-    def _run(self, stage: Stage, request: Request) -> Verdict:
-        return evaluate(self.ctx, self.checks.lists[stage], request)
+    async def _run(self, stage: Stage, request: Request) -> Verdict:
+        return await evaluate(self.ctx, self.checks.lists[stage], request)
 
-    def _early(self, facts: Facts, recipient: str | None = None,
+    async def _early(self, facts: Facts, recipient: str | None = None,
                stages: tuple[Stage, ...] = (engine.CLIENT, engine.HELO, engine.SENDER)
                ) -> Verdict:
         """The client, helo and sender lists, in that order."""
@@ -150,7 +150,7 @@ class SessionChecks:
                 continue
             what = {engine.CLIENT: facts.namaddr, engine.HELO: facts.helo or "",
                     engine.SENDER: facts.sender or ""}[stage]
-            verdict = self._run(stage, self._request(stage, facts, what, recipient=recipient))
+            verdict = await self._run(stage, self._request(stage, facts, what, recipient=recipient))
             if verdict.rejects:
                 return verdict
         return engine.DUNNO
@@ -158,32 +158,32 @@ class SessionChecks:
     def _outcome(self, verdict: Verdict) -> Outcome:
         return Outcome(verdict.reply, self.ctx.take_after())
 
-    def connect(self, facts: Facts) -> Outcome:
+    async def connect(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return self._outcome(self._early(facts, stages=(engine.CLIENT,)))
+        return self._outcome(await self._early(facts, stages=(engine.CLIENT,)))
 
-    def helo(self, facts: Facts) -> Outcome:
+    async def helo(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return self._outcome(self._early(facts, stages=(engine.HELO,)))
+        return self._outcome(await self._early(facts, stages=(engine.HELO,)))
 
-    def mail(self, facts: Facts) -> Outcome:
+    async def mail(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return self._outcome(self._early(facts, stages=(engine.SENDER,)))
+        return self._outcome(await self._early(facts, stages=(engine.SENDER,)))
 
-    def recipient(self, facts: Facts, recipient: str) -> Outcome:
+    async def recipient(self, facts: Facts, recipient: str) -> Outcome:
         checks, settings = self.checks, self.ctx.settings
         if checks.delay_reject:
-            verdict = self._early(facts, recipient)
+            verdict = await self._early(facts, recipient)
             if verdict.rejects:
                 return self._outcome(verdict)
         request = self._request(engine.RECIPIENT, facts, recipient, recipient=recipient)
         order = ((engine.RELAY, engine.RECIPIENT) if checks.relay_before_rcpt
                  else (engine.RECIPIENT, engine.RELAY))
         for index, stage in enumerate(order):
-            verdict = self._run(stage, request)
+            verdict = await self._run(stage, request)
             if verdict.rejects:
                 outcome = self._outcome(verdict)
                 if index == 0 and stage is engine.RECIPIENT and settings.relay_before_rcpt_compat:
@@ -192,13 +192,13 @@ class SessionChecks:
                         f'reject recipient "{recipient}" from client "{facts.namaddr}"'))
                 return outcome
         if settings.relay_restrictions_compat and \
-                evaluate(self.ctx, checks.level1_relay, request) is engine.DUNNO:
+                await evaluate(self.ctx, checks.level1_relay, request) is engine.DUNNO:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
                           f'access denied" error for recipient "{recipient}" from client '
                           f'"{facts.namaddr}"')
-        return Outcome(self._unlisted(facts, recipient))
+        return Outcome(await self._unlisted(facts, recipient))
 
-    def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
+    async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
         """smtpd_reject_unlisted_recipient: unknown local users (relay.py)."""
         if not self.checks.reject_unlisted:
             return None  # (relay.py's check_rcpt knows this too)
@@ -210,17 +210,18 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT_RELAY_DOMAINS} to accept mail for address "{recipient}"')
         return reply
 
-    def data(self, facts: Facts) -> Outcome:
-        return self._outcome(self._run(engine.DATA, self._request(engine.DATA, facts, "DATA")))
+    async def data(self, facts: Facts) -> Outcome:
+        request = self._request(engine.DATA, facts, "DATA")
+        return self._outcome(await self._run(engine.DATA, request))
 
-    def end_of_data(self, facts: Facts) -> Outcome:
-        return self._outcome(self._run(
+    async def end_of_data(self, facts: Facts) -> Outcome:
+        return self._outcome(await self._run(
             engine.END_OF_DATA, self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE")))
 
-    def etrn(self, facts: Facts, domain: str) -> Outcome:
+    async def etrn(self, facts: Facts, domain: str) -> Outcome:
         if self.checks.delay_reject:
-            verdict = self._early(facts, stages=(engine.CLIENT, engine.HELO))
+            verdict = await self._early(facts, stages=(engine.CLIENT, engine.HELO))
             if verdict.rejects:
                 return self._outcome(verdict)
         request = self._request(engine.ETRN, facts, domain, etrn_domain=domain)
-        return self._outcome(self._run(engine.ETRN, request))
+        return self._outcome(await self._run(engine.ETRN, request))
