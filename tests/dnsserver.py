@@ -157,16 +157,17 @@ def main() -> None:
 class DnsServer:
     """A running dnsserver.py process: .address, .port, .spec ("addr:port")."""
 
-    def __init__(self, zone: str, address: str = "127.0.0.1") -> None:
+    def __init__(self, zone: str, address: str = "127.0.0.1", port: int = 0) -> None:
         self.address = address
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.dnsserver", "--address", address, "--zone", zone],
+            [sys.executable, "-m", "tests.dnsserver", "--address", address, "--port", str(port),
+             "--zone", zone],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line.startswith("PORT "):
             self.stop()
-            raise RuntimeError("dnsserver.py did not start")
+            raise RuntimeError(f"dnsserver.py did not start on {address}:{port}")
         self.port = int(line.split()[1])
 
     @property

@@ -58,12 +58,15 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0,
 
 def pyfix_command(command: str, confdir: Path, *args: str,
                   input: str | bytes | None = None, timeout: float = 60,
+                  wrap: Callable[[list[str]], list[str]] | None = None,
                   ) -> subprocess.CompletedProcess[str]:
-    """Run a pyfix command-line tool (postfix, postqueue, sendmail...)."""
+    """Run a pyfix command-line tool (postfix, postqueue, sendmail...);
+    wrap: a command prefix (tests/resolverns.py's DnsWorld.wrap)."""
     env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
     env["MAIL_CONFIG"] = str(confdir)
     text_input = input.decode() if isinstance(input, bytes) else input
-    return subprocess.run([sys.executable, "-m", f"pyfix.cli.{command}", *args],
+    argv = [sys.executable, "-m", f"pyfix.cli.{command}", *args]
+    return subprocess.run(wrap(argv) if wrap else argv,
                           capture_output=True, text=True, env=env, cwd=REPO,
                           timeout=timeout, check=False, input=text_input)
 
@@ -79,6 +82,8 @@ class Instance:
         # A test that sets an unsupported parameter on purpose says so;
         # any other "not supported by pyfix yet" line fails it (instances()).
         self.expect_unsupported = False
+        # A command prefix for starting the master (a private resolv.conf).
+        self.wrap: Callable[[list[str]], list[str]] | None = None
         self.etc = root / "etc"
         self.spool = root / "spool"
         self.etc.mkdir(parents=True)
@@ -109,7 +114,8 @@ class Instance:
         return pyfix_command("postfix", self.etc, "-c", str(self.etc), *args)
 
     def start(self) -> None:
-        result = self.postfix("start")
+        result = pyfix_command("postfix", self.etc, "-c", str(self.etc), "start",
+                               wrap=self.wrap)
         assert result.returncode == 0, result.stderr
         if not wait_for(self._listening, 15):
             raise AssertionError("smtpd did not start:\n" + self.maillog())

@@ -34,7 +34,10 @@ for both smtpd services, e.g. "-o relay_domains=example.net"), files
 (name -> content, written to a directory that both can read; "@FILES@"
 in main_cf, master_cf and smtpd_args is replaced with its path),
 expect_unsupported (pyfix may log "... is not supported by pyfix yet" at
-start; otherwise such a line fails the comparison, as in instances()).
+start; otherwise such a line fails the comparison, as in instances()),
+dns_zone (a tests/dnsserver.py zone: both mail systems then run with a
+private /etc/resolv.conf that names a DNS server serving it, see
+tests/resolverns.py; needs root).  Differential.dns is that DnsWorld.
 
 Needs root (a Postfix master) and Debian's postfix package:
 skip_reason() says why not, for pytest.mark.skipif.
@@ -59,6 +62,7 @@ from typing import Any
 
 from tests.instance import REPO, Instance, world_traversable_dir
 from tests.oracle import master_skip_reason
+from tests.resolverns import DnsWorld
 
 GOLDEN = REPO / "tests" / "golden" / "smtp"
 
@@ -278,10 +282,12 @@ def without(text: str, names: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def converse(port: int, steps: list[tuple[bytes, str]]) -> tuple[list[bytes], bool]:
-    """Play steps on a fresh connection; the replies and whether the server closed."""
+def converse(port: int, steps: list[tuple[bytes, str]], client: str = "127.0.0.1",
+             ) -> tuple[list[bytes], bool]:
+    """Play steps on a fresh connection from the address client; the
+    replies and whether the server closed."""
     record = record_module()
-    sock = socket.create_connection(("127.0.0.1", port))
+    sock = socket.create_connection(("127.0.0.1", port), source_address=(client, 0))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     replies = []
     try:
@@ -333,7 +339,8 @@ class Differential:
 
     def __init__(self, main_cf: str = "", master_cf: str = "", *, profile: str = "base",
                  smtpd_args: str = "", files: Mapping[str, str] | None = None,
-                 unset: Sequence[str] = (), expect_unsupported: bool = False) -> None:
+                 unset: Sequence[str] = (), expect_unsupported: bool = False,
+                 dns_zone: str | None = None) -> None:
         self.expect_unsupported = expect_unsupported
         self.base = world_traversable_dir("pyfix-differential-")
         shared = self.base / "files"
@@ -351,6 +358,10 @@ class Differential:
                                      unset)
         self.pyfix = PyfixSubject(self.base / "pyfix", profile, fill(main_cf), fill(master_cf),
                                   fill(smtpd_args), unset)
+        self.dns: DnsWorld | None = None
+        if dns_zone is not None:
+            self.dns = DnsWorld(dns_zone)
+            self.postfix.instance.wrap = self.pyfix.instance.wrap = self.dns.wrap
 
     def __enter__(self) -> Differential:
         self.start()
@@ -381,14 +392,17 @@ class Differential:
         finally:
             self.pyfix.stop()
             shutil.rmtree(self.base, ignore_errors=True)
+            if self.dns is not None:
+                self.dns.stop()
 
     def run(self, name: str, steps: Sequence[StepSpec], postfix: bool = True,
-            ) -> tuple[Side, Side]:
-        """Play one dialogue on both; the masked (postfix, pyfix) observations."""
+            client: str = "127.0.0.1") -> tuple[Side, Side]:
+        """Play one dialogue on both, from the address client; the masked
+        (postfix, pyfix) observations."""
         plan = normalize_steps(steps)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            theirs = pool.submit(converse, self.postfix.port, plan) if postfix else None
-            ours = pool.submit(converse, self.pyfix.port, plan)
+            theirs = pool.submit(converse, self.postfix.port, plan, client) if postfix else None
+            ours = pool.submit(converse, self.pyfix.port, plan, client)
             our_replies, our_closed = ours.result()
             their_replies, their_closed = theirs.result() if theirs else ([], False)
         ours_raw = self.pyfix.session_log()
@@ -398,19 +412,19 @@ class Differential:
         return mask(postfix_side), mask(pyfix_side)
 
     def report(self, name: str, steps: Sequence[StepSpec],
-               ignore: Sequence[tuple[str, str]] = ()) -> str:
+               ignore: Sequence[tuple[str, str]] = (), client: str = "127.0.0.1") -> str:
         """Play one dialogue; how the two sides differ ("" when they do not).
 
         ignore: (regex, reason) pairs for log lines that are left out of
         the comparison on both sides; the reason says why (a known
         difference that another case holds as xfail).
         """
-        postfix, pyfix = self.run(name, steps)
+        postfix, pyfix = self.run(name, steps, client=client)
         if not postfix.replies or not record_module().COMPLETE_REPLY.search(postfix.replies[0]):
             # The oracle missed its greeting (seen twice under heavy load on a
             # shared machine): play the dialogue once more on both sides.
             time.sleep(2)
-            postfix, pyfix = self.run(name, steps)
+            postfix, pyfix = self.run(name, steps, client=client)
         for pattern, reason in ignore:
             assert reason, f"ignoring {pattern!r} needs a reason"
             postfix.log = [line for line in postfix.log if not re.search(pattern, line)]
@@ -418,15 +432,16 @@ class Differential:
         return describe(name, normalize_steps(steps), postfix, pyfix)
 
     def check(self, name: str, steps: Sequence[StepSpec],
-              ignore: Sequence[tuple[str, str]] = ()) -> None:
+              ignore: Sequence[tuple[str, str]] = (), client: str = "127.0.0.1") -> None:
         """Raise AssertionError with the report when the two sides differ."""
-        report = self.report(name, steps, ignore)
+        report = self.report(name, steps, ignore, client)
         assert not report, report
 
     def compare(self, dialogues: Mapping[str, Sequence[StepSpec]],
-                ignore: Sequence[tuple[str, str]] = ()) -> str:
+                ignore: Sequence[tuple[str, str]] = (), client: str = "127.0.0.1") -> str:
         """The report for every dialogue that differs ("" when none does)."""
-        reports = [self.report(name, steps, ignore) for name, steps in dialogues.items()]
+        reports = [self.report(name, steps, ignore, client)
+                   for name, steps in dialogues.items()]
         return "\n".join(report for report in reports if report)
 
 

@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -78,6 +79,8 @@ class Instance:
         self.base = Path(tempfile.mkdtemp(prefix=f"pyfix-golden-{profile}-"))
         self.port = free_port()
         self.master: subprocess.Popen[bytes] | None = None
+        # A command prefix for the master (tests/resolverns.py's DnsWorld.wrap).
+        self.wrap: Callable[[list[str]], list[str]] = lambda argv: argv
         self.log = LogTail(self.base / "maillog")
 
     def main_cf(self) -> str:
@@ -112,7 +115,7 @@ class Instance:
     def start(self) -> None:
         self.setup()
         self.master = subprocess.Popen(
-            [MASTER, "-c", str(self.base / "conf"), "-d"],
+            self.wrap([MASTER, "-c", str(self.base / "conf"), "-d"]),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
