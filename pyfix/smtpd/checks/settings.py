@@ -19,7 +19,8 @@ DESCRIPTION
                              "no" only because compatibility_level < 3.6
 
     Access tables (check_client_access TYPE:NAME) are opened once per
-    name and shared.
+    name and shared.  dns is the process's DNS resolver (pyfix.dns), made
+    on first use, for the restrictions that look names up.
 
     Parameters read: compatibility_level, relay_domains,
     smtpd_relay_restrictions, smtpd_relay_before_recipient_restrictions,
@@ -38,6 +39,8 @@ from dataclasses import dataclass, field
 from pyfix.address.matchlist import parent_style
 from pyfix.config.compat import compat_default
 from pyfix.config.store import Config
+from pyfix.dns.resolver import Resolver
+from pyfix.dns.servers import servers_from_config
 from pyfix.smtpd.relay import RelayPolicy
 from pyfix.tables.maps import Maps
 
@@ -50,6 +53,7 @@ class CheckSettings:
     relay_restrictions_compat: bool = False
     relay_before_rcpt_compat: bool = False
     tables: dict[str, Maps] = field(default_factory=dict)
+    _dns: Resolver | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -71,3 +75,9 @@ class CheckSettings:
         if maps is None:
             maps = self.tables[spec] = Maps("smtpd_access_maps", spec)
         return maps
+
+    @property
+    def dns(self) -> Resolver:
+        if self._dns is None:
+            self._dns = Resolver(servers_from_config(self.config))
+        return self._dns
