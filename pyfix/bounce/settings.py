@@ -2,7 +2,7 @@
     pyfix.bounce.settings - what the bounce library reads from main.cf
 
 SUMMARY
-    BounceSettings, NOTIFY_CLASSES
+    BounceSettings
 
 DESCRIPTION
     BounceSettings holds the parameters of the bounce service's view
@@ -33,20 +33,11 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from pyfix.bounce.template import TemplateError, Templates, load_templates
+from pyfix.config.masks import name_mask, notify_classes
 from pyfix.config.store import Config
 
-NOTIFY_CLASSES: Final = frozenset(
-    {"bounce", "2bounce", "data", "delay", "policy", "protocol", "resource", "software"})
 FILTER_CLASSES: Final = frozenset(
     {"notify", "bounce", "sendmail", "smtpd", "qmqpd", "forward", "verify"})
-
-
-def _names(config: Config, name: str, allowed: frozenset[str]) -> frozenset[str]:
-    names = {item.lower() for item in config.get_list(name)}
-    for item in names:
-        if item not in allowed:
-            raise ValueError(f'unknown {name} value "{item}" in "{config.get(name)}"')
-    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -98,14 +89,14 @@ class BounceSettings:
             bounce_size_limit=config.get_int("bounce_size_limit"),
             maximal_queue_lifetime=config.get_time("maximal_queue_lifetime"),
             delay_warning_time=config.get_time("delay_warning_time"),
-            notify_classes=_names(config, "notify_classes", NOTIFY_CLASSES),
+            notify_classes=notify_classes(config),
             bounce_notice_recipient=config.get("bounce_notice_recipient"),
             double_bounce_notice_recipient=config.get("2bounce_notice_recipient"),
             delay_notice_recipient=config.get("delay_notice_recipient"),
             double_bounce_sender=config.get("double_bounce_sender"),
             header_from_format=header_from_format,
             threaded_bounces=config.get_bool("enable_threaded_bounces"),
-            filter_notices="bounce" in _names(config, "internal_mail_filter_classes",
+            filter_notices="bounce" in name_mask(config, "internal_mail_filter_classes",
                                               FILTER_CLASSES),
             templates=templates,
         )

@@ -106,6 +106,7 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "smtpd_junk_command_limit", "smtpd_noop_commands", "smtpd_peername_lookup",
         "smtpd_recipient_limit", "smtpd_recipient_overshoot_limit", "smtpd_soft_error_limit",
         "smtpd_timeout", "disable_vrfy_command", "strict_rfc821_envelopes",
+        "smtpd_history_flush_threshold", "error_notice_recipient",
         "smtputf8_enable", "smtputf8_autodetect_classes", "strict_smtputf8",
         "soft_bounce", "message_size_limit", "line_length_limit", "verp_delimiter_filter",
         "default_verp_delimiters", "show_user_unknown_table_name",

@@ -17,8 +17,19 @@ DESCRIPTION
     to reply_delay (the caller sleeps; the core never does); a 421 or 521
     reply ends the session after it is sent.
 
+    The history (Postfix's session transcript) records each command line
+    received ("In:  ") and each reply line sent ("Out: ").  chat_reset()
+    is called where Postfix resets it: on HELO, EHLO and RSET (before
+    their reply), after a message is queued, and at the end of the
+    session (threshold 0).  When the history then has more than
+    threshold lines and the session had an error of a class in
+    notify_classes (error_mask), a Transcript event asks the caller to
+    mail it to the postmaster; either way the history and error_mask
+    start again.
+
     Parameters read: none directly (ServerSettings: soft_bounce,
-    smtpd_soft_error_limit, smtpd_error_sleep_time, smtputf8_enable).
+    smtpd_soft_error_limit, smtpd_error_sleep_time, smtputf8_enable,
+    notify_classes, smtpd_history_flush_threshold).
 
 DIAGNOSTICS
     LocalProtocolError for a verdict of the wrong kind.
@@ -36,6 +47,7 @@ from pyfix.smtp.events import (
     ProtocolViolation,
     RcptTo,
     Request,
+    Transcript,
     Verdict,
     Vrfy,
 )
@@ -60,6 +72,7 @@ class Chat:
         self._delay = 0.0
         self._events: deque[Event] = deque()
         self.deciding: Request | None = None  # the request awaiting its verdict
+        self.history: list[str] = []
 
     def data_to_send(self) -> bytes:
         """The replies so far; reply_delay says how long to wait first."""
@@ -71,9 +84,24 @@ class Chat:
     def reply(self, reply: Reply) -> None:
         if self.session.error_count >= self.settings.soft_error_limit:
             self._delay += self.settings.error_sleep_time
-        self._out.append(self.outgoing(reply).render())
+        rendered = self.outgoing(reply).render()
+        self._out.append(rendered)
+        self.history.extend("Out: " + line for line in
+                            rendered.decode("utf-8", "surrogateescape").split("\r\n")[:-1])
         if reply.hangs_up:
             self.session.hangup = True
+
+    def record_command(self, text: str) -> None:
+        self.history.append("In:  " + printable(text, self.settings.smtputf8_enable))
+
+    def chat_reset(self, threshold: int) -> None:
+        """Postfix's chat_reset(): notify the postmaster of the errors in
+        a history longer than threshold lines, and start a new one."""
+        if len(self.history) > threshold:
+            if self.session.error_mask & self.settings.notify_classes:
+                self._events.append(Transcript(tuple(self.history)))
+            self.session.error_mask.clear()
+            self.history.clear()
 
     def outgoing(self, reply: Reply) -> Reply:
         """reply as the client gets it: 4xx with soft_bounce; with
@@ -108,7 +136,7 @@ class Chat:
         if isinstance(verdict, Accept):
             return None
         if isinstance(verdict, Reply):
-            self.session.error_mask.add("policy")
+            self.session.error_mask.add(verdict.error_class)
             return verdict
         raise LocalProtocolError(f"unexpected verdict {verdict!r}")
 

@@ -324,11 +324,13 @@ def end_of_message(srv: SmtpServer, bdat: bool) -> Outcome:
             session.error_mask.clear()
             session.junk_cmds = 0
             session.transaction_reset()
+            srv.chat_reset(srv.settings.history_flush_threshold)
             return Done(True, request)
         if isinstance(verdict, NotQueued):
             srv.reply(verdict.reply)
-            session.error_mask.add("policy")
+            session.error_mask.add(verdict.reply.error_class)
             session.transaction_reset()
+            srv.chat_reset(srv.settings.history_flush_threshold)
             return Done(False, request)
         # smtpd_end_of_data_restrictions: Postfix keeps the transaction.
         rejection = srv.rejection(verdict)

@@ -94,6 +94,7 @@ def joined(argv: list[Token]) -> str:
 def helo(srv: SmtpServer, argv: list[Token]) -> Outcome:
     if len(argv) < 2:
         return srv.reject("HELO", replies.HELO_SYNTAX, "protocol")
+    srv.chat_reset(srv.settings.history_flush_threshold)
     name = joined(argv[1:])
     request = Helo(name)
 
@@ -108,6 +109,7 @@ def helo(srv: SmtpServer, argv: list[Token]) -> Outcome:
 def ehlo(srv: SmtpServer, argv: list[Token]) -> Outcome:
     if len(argv) < 2:
         return srv.reject("EHLO", replies.EHLO_SYNTAX, "protocol")
+    srv.chat_reset(srv.settings.history_flush_threshold)
     name = joined(argv[1:])
     request = Ehlo(name)
 
@@ -134,6 +136,7 @@ def ehlo(srv: SmtpServer, argv: list[Token]) -> Outcome:
 def rset(srv: SmtpServer, argv: list[Token]) -> Outcome:
     if len(argv) != 1:
         return srv.reject("RSET", replies.RSET_SYNTAX, "protocol")
+    srv.chat_reset(srv.settings.history_flush_threshold)
     srv.session.transaction_reset()
     srv.reply(replies.OK)
     return Done(True, Rset())

@@ -90,6 +90,7 @@ def execute(srv: SmtpServer, raw: bytes, bare_lf: bool) -> None:
     session, settings = srv.session, srv.settings
     text = raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
     srv.command_text = text
+    srv.record_command(text)
     if srv.reject_bare_lf and bare_lf:
         srv.log_reject("bare <LF> received")
         reply = replies.bare_lf(settings.bare_newline_reject_code, settings.myhostname)

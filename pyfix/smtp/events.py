@@ -213,6 +213,15 @@ class LogMessage(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Transcript(Event):
+    """The session's history since the last reset had errors of a class
+    in notify_classes: mail it to the postmaster.  lines are "In:  ..."
+    and "Out: ..." entries, as Postfix's smtpd_chat_notify() writes them."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Closed(Event):
     """The session is over; reason is Postfix's (e.g. "lost connection")."""
 

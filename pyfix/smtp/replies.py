@@ -29,7 +29,7 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}$")
 
@@ -45,6 +45,11 @@ class Reply:
     code: int
     enhanced: str = ""
     text: str = ""
+    # The notify_classes class of the error when a restriction refuses
+    # with this reply (Postfix's error_mask): "policy", or "software" for an
+    # unknown restriction.  (A table lookup failure is "policy" in Postfix
+    # 3.7: it sends no notice with the default classes.)
+    error_class: str = field(default="policy", compare=False, repr=False)
 
     @property
     def lines(self) -> list[str]:

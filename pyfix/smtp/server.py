@@ -336,6 +336,7 @@ class SmtpServer(Chat):
         text = lost_connection_text(session.reason, session.where, session.client.namaddr, size)
         if text is not None:
             self.log("info", text)
+        self.chat_reset(0)
         self.log("info", disconnect_text(session.client.namaddr, self.stats))
         self._closed = Closed(session.reason)
         self._events.append(self._closed)

@@ -29,7 +29,8 @@ DESCRIPTION
     smtpd_forbid_bare_newline_reject_code, smtpd_discard_ehlo_keywords,
     soft_bounce, smtpd_client_port_logging, verp_delimiter_filter,
     default_verp_delimiters, smtpd_noop_commands,
-    smtpd_forbidden_commands, smtpd_enforce_tls, smtpd_tls_security_level.
+    smtpd_forbidden_commands, smtpd_enforce_tls, smtpd_tls_security_level,
+    notify_classes, smtpd_history_flush_threshold.
 
 DIAGNOSTICS
     SettingsError with Postfix's text for a bad smtpd_forbid_bare_newline
@@ -42,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pyfix.config.masks import notify_classes
 from pyfix.config.store import Config
 from pyfix.smtp.ehlo import discard_mask
 from pyfix.smtp.tokens import ascii_lower
@@ -80,6 +82,8 @@ class ServerSettings:
     bare_newline_reject_code: int = 550
     discard_ehlo_keywords: frozenset[str] = frozenset()
     soft_bounce: bool = False
+    notify_classes: frozenset[str] = frozenset({"resource", "software"})
+    history_flush_threshold: int = 100
     client_port_logging: bool = False
     verp_filter: str = "-=+"
     verp_default: str = "+="
@@ -129,6 +133,8 @@ class ServerSettings:
             bare_newline_reject_code=config.get_int("smtpd_forbid_bare_newline_reject_code"),
             discard_ehlo_keywords=discard_mask(config.get("smtpd_discard_ehlo_keywords")),
             soft_bounce=config.get_bool("soft_bounce"),
+            notify_classes=notify_classes(config),
+            history_flush_threshold=config.get_int("smtpd_history_flush_threshold"),
             client_port_logging=config.get_bool("smtpd_client_port_logging"),
             verp_filter=config.get("verp_delimiter_filter"),
             verp_default=config.get("default_verp_delimiters"),

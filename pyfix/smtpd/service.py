@@ -48,6 +48,7 @@ from pyfix.smtp.settings import ServerSettings, SettingsError
 from pyfix.smtpd.checks.smtpd import RestrictionConfigError, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.milter_gate import milter_gate
+from pyfix.smtpd.notify import TranscriptNotice
 from pyfix.smtpd.relay import RelayPolicy
 from pyfix.smtpd.session import SmtpdContext, serve_connection
 
@@ -91,17 +92,19 @@ def smtpd_context(config: Config, log: MailLog) -> SmtpdContext:
     """Everything one smtpd service needs, from its own view (config):
     the libraries each in the view of the service that it belongs to."""
     policy = RelayPolicy(config, TrivialRewrite.for_client(config), log.warn)
+    cleanup = CleanupService.for_client(config)
     return SmtpdContext(
         config=config,
         settings=ServerSettings.from_config(config),
         policy=policy,
         checks=SmtpdChecks(config, policy),
-        cleanup=CleanupService.for_client(config),
+        cleanup=cleanup,
         log=log,
         timeout=float(config.get_time("smtpd_timeout")),
         peername_lookup=config.get_bool("smtpd_peername_lookup"),
         etrn=EtrnHandler(config, log.warn),
         milter=milter_gate(config),
+        notice=TranscriptNotice(config, cleanup, log),
     )
 
 

@@ -45,6 +45,7 @@ from pyfix.smtp.settings import ServerSettings
 from pyfix.smtpd.checks.smtpd import Facts, Outcome, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.milter_gate import MilterGate
+from pyfix.smtpd.notify import TranscriptNotice
 from pyfix.smtpd.received import received_header
 from pyfix.smtpd.relay import RelayPolicy
 
@@ -75,6 +76,7 @@ class SmtpdContext:
     etrn: EtrnHandler
     peername_lookup: bool = True
     milter: MilterGate | None = None  # smtpd_milters that cannot be run
+    notice: TranscriptNotice | None = None  # notify_classes transcripts
 
 
 async def _client_name(addr: str) -> str:
@@ -249,7 +251,8 @@ class Connection:
         else:
             code, enhanced, text = QueueWriteError.reply_hint
         # Postfix words a write error as "Error: ...", a full disk plainly.
-        return Reply(code, enhanced, f"Error: {text}" if code == 451 else text)
+        # A "resource" error for notify_classes (postconf(5)).
+        return Reply(code, enhanced, f"Error: {text}" if code == 451 else text, "resource")
 
     def content(self, event: ev.MessageData) -> None:
         if self.stream is None:
@@ -301,6 +304,10 @@ class Connection:
                 self.abort()
             elif isinstance(event, ev.ProtocolViolation) and event.command == "END-OF-MESSAGE":
                 self.abort()  # the core refused the content: no queue file stays
+            elif isinstance(event, ev.Transcript):
+                if self.ctx.notice is not None:
+                    await asyncio.to_thread(self.ctx.notice.send, self.client.namaddr,
+                                            event.lines)
             elif isinstance(event, ev.LogMessage):
                 if event.level == "warning":
                     self.ctx.log.warn(event.text)

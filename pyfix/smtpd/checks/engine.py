@@ -76,7 +76,7 @@ class Verdict:
 
 DUNNO = Verdict(Result.DUNNO)
 OK = Verdict(Result.OK)
-CONFIG_ERROR = Reply(451, "4.3.5", "Server configuration error")
+CONFIG_ERROR = Reply(451, "4.3.5", "Server configuration error", "software")
 
 
 @dataclass(frozen=True, slots=True)
