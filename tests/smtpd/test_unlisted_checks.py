@@ -8,6 +8,8 @@ side through SMTP.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pyfix.config.maincf import parse_main_cf
@@ -15,6 +17,7 @@ from pyfix.config.store import Config
 from pyfix.rewrite.service import TrivialRewrite
 from pyfix.smtpd.checks.smtpd import Facts, Outcome, SmtpdChecks
 from pyfix.smtpd.relay import RelayPolicy
+from tests.smtpd.differential import pyfix_main_cf
 from tests.smtpd.rcpt import SyncChecks
 from tests.smtpd.test_checks import Log
 
@@ -230,3 +233,25 @@ def test_login_mismatch_without_maps_and_lookup_failure(
         "451 4.3.0 <a@example.org>: Temporary lookup failure", [])
     # (the table warns through the process's log)
     assert 'warning: fail:logins lookup error for "a@example.org"' in capsys.readouterr().err
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "unlisted"
+
+
+def test_canonical_and_alias_maps_make_an_address_known() -> None:
+    """sender_canonical_maps counts for senders only; recipient_canonical_maps,
+    canonical_maps and virtual_alias_maps for both (recorded from Postfix:
+    tests/golden/unlisted/record.py)."""
+    text_cf = pyfix_main_cf("base", (GOLDEN / "canonical.cf").read_text())
+    cfg = Config(parse_main_cf("main.cf", text_cf, lambda _t: None), {})
+    log = Log()
+    checks = SyncChecks(SmtpdChecks(cfg, RelayPolicy(cfg, TrivialRewrite.for_client(cfg),
+                                                     log.warn)).session(log.info, log.warn))
+    lines = (GOLDEN / "canonical.txt").read_text().splitlines()
+    assert len(lines) == 14
+    for line in lines:
+        command, address, _, expected = line.split(" ", 3)
+        sender, recipient = (address, KNOWN) if command == "MAIL" else (KNOWN, address)
+        answer = text(checks.recipient(facts(sender), recipient))
+        assert (answer if answer != "OK" else "250 2.1.5 Ok") == expected, line
+    assert log.lines == []
