@@ -3,7 +3,10 @@
 Runs ``python -m pyfix.embedded -d DIR`` (what ``make run`` runs) in the
 foreground, sends a message with smtplib to user@example.test on
 127.0.0.1:2525 and to the submission port 2587, and finds both in the
-Maildir under DIR/mail.  Skips when those ports are taken.
+Maildir under DIR/mail.  A user that the virtual mailbox table does not
+list (ghost@example.test) is refused at RCPT TO with 550, as Postfix
+refuses it, instead of being accepted and bounced later.  Skips when
+those ports are taken.
 """
 
 from __future__ import annotations
@@ -70,6 +73,12 @@ def test_make_run_delivers_to_maildir() -> None:
     try:
         assert wait_for(lambda: not _free(2587), 20), "pyfix did not start"
         with smtplib.SMTP("127.0.0.1", 2525, timeout=30) as client:
+            client.ehlo("client.example")
+            client.mail("someone@example.org")
+            assert client.rcpt("ghost@example.test") == (
+                550, b"5.1.1 <ghost@example.test>: Recipient address rejected: "
+                     b"User unknown in virtual mailbox table")
+            client.rset()
             client.send_message(_message("user@example.test"))
         with smtplib.SMTP("127.0.0.1", 2587, timeout=30) as client:
             client.send_message(_message("postmaster@example.test"))
@@ -85,6 +94,12 @@ def test_make_run_delivers_to_maildir() -> None:
         assert "hello from the test" in parsed.get_content()
         log = (base / "maillog").read_text()
         assert "relay=virtual" in log and "status=sent (delivered to maildir)" in log
+        assert ("NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 550 5.1.1 "
+                "<ghost@example.test>: Recipient address rejected: User unknown in virtual "
+                "mailbox table; from=<someone@example.org> to=<ghost@example.test> proto=ESMTP "
+                "helo=<client.example>") in log
+        assert "ghost@example.test" not in log.partition("NOQUEUE: reject:")[2].partition(
+            "\n")[2], "the unknown user was queued or bounced"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

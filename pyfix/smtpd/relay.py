@@ -14,7 +14,7 @@ DESCRIPTION
     - whether a recipient is an authorized destination
       (authorized_destination(): local, virtual or relay class) and
       whether it is one by the relay class alone (relay_class());
-    - unlisted recipients (unlisted.py), e.g. an unknown user of a local
+    - unlisted recipients and senders (unlisted.py), e.g. an unknown user of a local
       domain when local_recipient_maps is not empty (S12, S24).
 
     The address class of a recipient (local: $mydestination and this
@@ -59,7 +59,7 @@ from pyfix.rewrite.reply import ResolveFlag, ResolveReply
 from pyfix.rewrite.service import TrivialRewrite
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.resolve import SmtpdResolver
-from pyfix.smtpd.unlisted import UnlistedRecipient
+from pyfix.smtpd.unlisted import RECIPIENT, Role, Unlisted, UnlistedAddress
 from pyfix.tables.base import TableError, TableRetryError
 
 
@@ -81,7 +81,7 @@ class RelayPolicy:
         self.local = LocalDestination(cfg, warn=self.warn)
         # The address class: trivial-rewrite in the rewrite service's view.
         self.resolver = SmtpdResolver(self.trivial)
-        self.unlisted = UnlistedRecipient(cfg, self.local, self.warn)
+        self.unlisted = Unlisted(cfg, self.local, self.warn)
 
     @cached_property
     def relay_domains(self) -> MatchList:
@@ -131,12 +131,14 @@ class RelayPolicy:
         reply = self.resolve(sender, recipient)
         return not reply.final and bool(reply.flags & ResolveFlag.CLASS_RELAY)
 
-    def check_rcpt(self, recipient: str, sender: str = "") -> Reply | None:
-        """The unlisted-recipient check, with table errors as replies
-        (relay control is pyfix.smtpd.checks)."""
+    def check_unlisted(self, address: str, sender: str = "",
+                       role: Role = RECIPIENT) -> UnlistedAddress | None:
+        """The unlisted-address check (unlisted.py) for a recipient or a
+        sender, with table errors as replies (relay control is
+        pyfix.smtpd.checks)."""
         try:
-            return self.unlisted.check(recipient, self.resolve(sender, recipient))
+            return self.unlisted.check(address, self.resolve(sender, address), role)
         except TableError:
             # Postfix's wording for any lookup error here: a table that is
             # unavailable fails as "try again" too (its surrogate table).
-            return _reply(451, "4.3.0", f"<{recipient}>: Temporary lookup failure")
+            return UnlistedAddress(_reply(451, "4.3.0", f"<{address}>: Temporary lookup failure"))

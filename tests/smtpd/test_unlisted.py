@@ -16,7 +16,7 @@ from pyfix.config.store import Config
 from pyfix.rewrite.service import TrivialRewrite
 from pyfix.smtpd.checks.smtpd import SmtpdChecks
 from pyfix.smtpd.relay import RelayPolicy
-from pyfix.smtpd.unlisted import rcpt_dsn_fix
+from pyfix.smtpd.unlisted import SENDER, dsn_fix
 from tests.smtpd.rcpt import rcpt_reply
 
 BASE = """\
@@ -87,7 +87,17 @@ def test_error_and_retry_transports() -> None:
     ("5.1.9", "5.1.0"), ("5.7.1", "5.7.1"), ("4.2.1", "4.2.1"),
 ])
 def test_rcpt_dsn_fix(status: str, fixed: str) -> None:
-    assert rcpt_dsn_fix(status) == fixed
+    assert dsn_fix(status) == fixed
+
+
+# Measured on Postfix 3.7.11 (test_unlisted_live.py: error:5.1.N transports).
+@pytest.mark.parametrize(("status", "fixed"), [
+    ("5.1.0", "5.1.0"), ("5.1.1", "5.1.7"), ("5.1.2", "5.1.8"), ("5.1.3", "5.1.7"),
+    ("5.1.4", "5.1.7"), ("5.1.5", "5.1.0"), ("5.1.6", "5.1.7"), ("5.1.7", "5.1.7"),
+    ("5.1.8", "5.1.8"), ("5.1.9", "5.1.0"), ("4.4.1", "4.4.1"),
+])
+def test_sender_dsn_fix(status: str, fixed: str) -> None:
+    assert dsn_fix(status, SENDER) == fixed
 
 
 def test_source_routes_are_not_authorized_destinations() -> None:

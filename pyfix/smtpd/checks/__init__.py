@@ -9,7 +9,9 @@ DESCRIPTION
     module per family of restrictions: generic.py (permit, reject,
     defer, permit_mynetworks, permit_sasl_authenticated), relay.py
     (reject_unauth_destination and friends, check_relay_domains),
-    address.py (reject_non_fqdn_*), access.py (check_client_access).
+    address.py (reject_non_fqdn_*), access.py (check_client_access),
+    unlisted.py (reject_unlisted_recipient, reject_unlisted_sender),
+    login.py (the *_sender_login_mismatch restrictions).
     smtpd.py applies the lists at each stage of an SMTP session, with
     smtpd_delay_reject and compatibility_level as Postfix 3.7 does.
     Importing the package registers every family's names.
@@ -20,4 +22,11 @@ DIAGNOSTICS
     See engine.py and smtpd.py.
 """
 
-from pyfix.smtpd.checks import access, address, generic, relay  # noqa: F401  (registration)
+from pyfix.smtpd.checks import (  # noqa: F401  (registration)
+    access,
+    address,
+    generic,
+    login,
+    relay,
+    unlisted,
+)

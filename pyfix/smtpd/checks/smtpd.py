@@ -20,7 +20,14 @@ DESCRIPTION
         ETRN         smtpd_etrn_restrictions
 
     Each list ends at its first OK; a REJECT or DEFER ends the stage with
-    its reply.  An unknown or unimplemented restriction fails closed
+    its reply.
+
+    smtpd_reject_unlisted_recipient runs reject_unlisted_recipient's
+    test (unlisted.py) after both recipient lists, even when they
+    permit.  smtpd_reject_unlisted_sender runs reject_unlisted_sender's
+    test right after smtpd_sender_restrictions, even when it permits:
+    at MAIL FROM, or at each RCPT TO with smtpd_delay_reject = yes,
+    before the recipient lists.  An unknown or unimplemented restriction fails closed
     (engine.py).
 
     compatibility_level, as Postfix 3.7: below level 1 the default
@@ -41,7 +48,8 @@ DESCRIPTION
     smtpd_recipient_restrictions, smtpd_data_restrictions,
     smtpd_end_of_data_restrictions, smtpd_etrn_restrictions,
     smtpd_delay_reject, smtpd_relay_before_recipient_restrictions,
-    smtpd_reject_unlisted_recipient, and those of settings.py.
+    smtpd_reject_unlisted_recipient, smtpd_reject_unlisted_sender, and
+    those of settings.py.
 
 DIAGNOSTICS
     RestrictionConfigError (a fatal at start-up, as in Postfix) when
@@ -68,7 +76,9 @@ from pyfix.smtpd.checks.engine import (
 )
 from pyfix.smtpd.checks.relay import COMPAT_RELAY_DOMAINS
 from pyfix.smtpd.checks.settings import CheckSettings
+from pyfix.smtpd.checks.unlisted import unlisted_verdict
 from pyfix.smtpd.relay import RelayPolicy
+from pyfix.smtpd.unlisted import RECIPIENT, SENDER
 
 # The names that make a relay check (Postfix's start-up test).
 RELAY_CHECKS = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
@@ -114,6 +124,7 @@ class SmtpdChecks:
         self.delay_reject = config.get_bool("smtpd_delay_reject")
         self.relay_before_rcpt = config.get_bool("smtpd_relay_before_recipient_restrictions")
         self.reject_unlisted = config.get_bool("smtpd_reject_unlisted_recipient")
+        self.reject_unlisted_sender = config.get_bool("smtpd_reject_unlisted_sender")
         self.lists: dict[Stage, RestrictionList] = {
             stage: parse_list(stage.parameter, config.get(stage.parameter)) for stage in STAGES}
         names = self.lists[engine.RELAY].names + self.lists[engine.RECIPIENT].names
@@ -151,9 +162,17 @@ class SessionChecks:
             what = {engine.CLIENT: facts.namaddr, engine.HELO: facts.helo or "",
                     engine.SENDER: facts.sender or ""}[stage]
             verdict = await self._run(stage, self._request(stage, facts, what, recipient=recipient))
+            if stage is engine.SENDER and not verdict.rejects:
+                verdict = self._unlisted_sender(facts)
             if verdict.rejects:
                 return verdict
         return engine.DUNNO
+
+    def _unlisted_sender(self, facts: Facts) -> Verdict:
+        """smtpd_reject_unlisted_sender (the null sender passes)."""
+        if not self.checks.reject_unlisted_sender or not facts.sender:
+            return engine.DUNNO
+        return unlisted_verdict(self.ctx, facts.sender, facts.sender, SENDER)
 
     def _outcome(self, verdict: Verdict) -> Outcome:
         return Outcome(verdict.reply, self.ctx.take_after())
@@ -199,16 +218,16 @@ class SessionChecks:
         return Outcome(await self._unlisted(facts, recipient))
 
     async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
-        """smtpd_reject_unlisted_recipient: unknown local users (relay.py)."""
+        """smtpd_reject_unlisted_recipient (checks/unlisted.py)."""
         if not self.checks.reject_unlisted:
-            return None  # (relay.py's check_rcpt knows this too)
+            return None
         settings = self.ctx.settings
         sender = facts.sender or ""
-        reply = settings.relay.check_rcpt(recipient, sender)
-        if reply is None and settings.relay_domains_compat and "@" in recipient \
+        verdict = unlisted_verdict(self.ctx, recipient, sender, RECIPIENT)
+        if not verdict.rejects and settings.relay_domains_compat and "@" in recipient \
                 and settings.relay.relay_class(sender, recipient):  # resolved, cached
             self.ctx.info(f'{COMPAT_RELAY_DOMAINS} to accept mail for address "{recipient}"')
-        return reply
+        return verdict.reply
 
     async def data(self, facts: Facts) -> Outcome:
         request = self._request(engine.DATA, facts, "DATA")
