@@ -134,6 +134,12 @@ def _open_writable(dict_type: str, name: str, flags: int, create: bool) -> Table
     return db_table.open_update_typed(dict_type, name, flags, create)
 
 
+def open_writable(dict_type: str, name: str, flags: int) -> Table:
+    """A table that a daemon reads and changes in place, created when
+    missing (verify(8)'s address_verify_map)."""
+    return _open_writable(dict_type, name, flags, create=True)
+
+
 def open_for_update(dict_type: str, name: str, flags: int) -> Table:
     """Open a table for deletes (postmap -d)."""
     if dict_type in BULK_TYPES:

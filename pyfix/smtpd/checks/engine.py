@@ -157,6 +157,22 @@ class Context:
         self.depth = 0
         # (level, text) lines that Postfix logs after the stage's reject line
         self.after: list[tuple[str, str]] = []
+        # the first temporary failure that waits for the end of the stage:
+        # given only if nothing rejects (defer_if_permit semantics)
+        self.pending: Verdict | None = None
+
+    def defer_if_permit(self, verdict: Verdict) -> None:
+        """A 4xx that applies only if the stage would otherwise accept."""
+        if self.pending is None:
+            self.pending = verdict
+
+    def settle(self, verdict: Verdict) -> Verdict:
+        """The stage's final verdict: a pending defer_if_permit unless
+        verdict rejects; the pending one is cleared either way."""
+        pending, self.pending = self.pending, None
+        if verdict.rejects or pending is None:
+            return verdict
+        return pending
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""

@@ -20,8 +20,10 @@ DESCRIPTION
         ETRN         smtpd_etrn_restrictions
 
     Each list ends at its first OK; a REJECT or DEFER ends the stage with
-    its reply.  An unknown or unimplemented restriction fails closed
-    (engine.py).
+    its reply.  A temporary failure that a restriction holds back
+    (Context.defer_if_permit(): reject_unverified_*'s tempfail action)
+    is the stage's reply only when nothing rejects.  An unknown or
+    unimplemented restriction fails closed (engine.py).
 
     compatibility_level, as Postfix 3.7: below level 1 the default
     smtpd_relay_restrictions is empty and the relay decision comes from
@@ -156,6 +158,7 @@ class SessionChecks:
         return engine.DUNNO
 
     def _outcome(self, verdict: Verdict) -> Outcome:
+        verdict = self.ctx.settle(verdict)  # a defer_if_permit that waited
         return Outcome(verdict.reply, self.ctx.take_after())
 
     async def connect(self, facts: Facts) -> Outcome:
@@ -196,7 +199,11 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
                           f'access denied" error for recipient "{recipient}" from client '
                           f'"{facts.namaddr}"')
-        return Outcome(await self._unlisted(facts, recipient))
+        reply = await self._unlisted(facts, recipient)
+        if reply is not None:
+            self.ctx.settle(engine.DUNNO)  # the reject wins over a pending defer
+            return Outcome(reply)
+        return self._outcome(engine.DUNNO)
 
     async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
         """smtpd_reject_unlisted_recipient: unknown local users (relay.py)."""
