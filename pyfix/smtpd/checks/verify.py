@@ -76,7 +76,10 @@ from pyfix.verify.protocol import (
     verify_query,
 )
 
-TEMPFAIL_ACTIONS = ("defer", "defer_if_permit")
+RECIPIENT_PARAMS = ("unverified_recipient_reject_code", "unverified_recipient_defer_code",
+                    "unverified_recipient_tempfail_action", "unverified_recipient_reject_reason")
+SENDER_PARAMS = ("unverified_sender_reject_code", "unverified_sender_defer_code",
+                 "unverified_sender_tempfail_action", "unverified_sender_reject_reason")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +94,13 @@ class AddressClass:
     reject_reason: str
 
     @classmethod
-    def from_config(cls, config: Config, which: str, reply_class: str,
+    def from_config(cls, config: Config, names: tuple[str, str, str, str], reply_class: str,
                     enhanced: str) -> AddressClass:
-        return cls(reply_class, enhanced,
-                   config.get_int(f"unverified_{which}_reject_code"),
-                   config.get_int(f"unverified_{which}_defer_code"),
-                   config.get(f"unverified_{which}_tempfail_action").strip().lower(),
-                   config.get(f"unverified_{which}_reject_reason").strip())
+        """names: the reject code, defer code, tempfail action and reject
+        reason parameters."""
+        reject, defer, action, reason = names
+        return cls(reply_class, enhanced, config.get_int(reject), config.get_int(defer),
+                   config.get(action).strip().lower(), config.get(reason).strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +117,8 @@ class VerifyChecks:
         return cls(config.get("queue_directory"), config.get("address_verify_service_name"),
                    config.get_int("address_verify_poll_count"),
                    config.get_time("address_verify_poll_delay"),
-                   AddressClass.from_config(config, "recipient", "Recipient address", "1.1"),
-                   AddressClass.from_config(config, "sender", "Sender address", "1.7"))
+                   AddressClass.from_config(config, RECIPIENT_PARAMS, "Recipient address", "1.1"),
+                   AddressClass.from_config(config, SENDER_PARAMS, "Sender address", "1.7"))
 
     async def query(self, address: str) -> VerifyReply:
         """Ask, and ask again while a probe is in progress."""
@@ -147,8 +150,8 @@ def _tempfail(ctx: Context, request: Request, aclass: AddressClass, code: int,
     if aclass.tempfail_action == "defer_if_permit":
         ctx.defer_if_permit(verdict)
         return DUNNO
-    name = "unverified_" + ("sender" if aclass.enhanced == "1.7" else "recipient")
-    ctx.warn(f"unknown {name}_tempfail_action value: \"{aclass.tempfail_action}\"")
+    name = SENDER_PARAMS[2] if aclass.enhanced == "1.7" else RECIPIENT_PARAMS[2]
+    ctx.warn(f'unknown {name} value: "{aclass.tempfail_action}"')
     return Verdict(Result.DEFER, CONFIG_ERROR)
 
 
