@@ -11,7 +11,7 @@ DESCRIPTION
 
     query ADDRESS     the cached status and text; when the address is
                       unknown, expired or due for a refresh, a probe is
-                      sent first (see cache.py);
+                      sent right after the reply (see cache.py);
     update ADDRESS STATUS TEXT
                       a delivery agent's report about a probe.
 
@@ -61,7 +61,7 @@ from pyfix.log.printable import printable
 from pyfix.master.runtime import preload
 from pyfix.queue.errors import QueueError
 from pyfix.tables.base import TableError, TableOpenError
-from pyfix.verify.cache import CachePolicy, VerifyCache, open_cache
+from pyfix.verify.cache import IN_PROGRESS, CachePolicy, VerifyCache, open_cache
 from pyfix.verify.protocol import (
     ADDR_STATUSES,
     DEL_RCPT_STAT_TODO,
@@ -132,28 +132,27 @@ class VerifyServer:
         if self.spec.strip():
             self.cache = VerifyCache(open_cache(self.spec), self.policy, self.log.warn)
 
-    def handle(self, data: dict[str, object]) -> VerifyReply:
+    def handle(self, data: dict[str, object]) -> tuple[VerifyReply, str | None]:
+        """The reply, and the address to probe once the reply is sent."""
         request, address = data.get("request"), data.get("address")
         if not isinstance(address, str):
-            return VerifyReply(VRFY_STAT_BAD)
+            return VerifyReply(VRFY_STAT_BAD), None
         now = int(time.time())
         if request == QUERY:
             if self.cache is None:  # no cache: probe for every query
-                self.probes.send(address)
-                return VerifyReply(VRFY_STAT_OK, DEL_RCPT_STAT_TODO, "")
+                return VerifyReply(VRFY_STAT_OK, DEL_RCPT_STAT_TODO, IN_PROGRESS), address
             answer = self.cache.query(address, now)
-            if answer.probe:
-                self.probes.send(address)
-            return VerifyReply(VRFY_STAT_OK, answer.status, answer.text)
+            return (VerifyReply(VRFY_STAT_OK, answer.status, answer.text),
+                    address if answer.probe else None)
         if request == UPDATE:
             status, text = data.get("status"), data.get("text")
             if not isinstance(status, int) or status not in ADDR_STATUSES \
                     or not isinstance(text, str):
-                return VerifyReply(VRFY_STAT_BAD)
+                return VerifyReply(VRFY_STAT_BAD), None
             if self.cache is not None:
                 self.cache.update(address, status, text, now)
-            return VerifyReply(VRFY_STAT_OK, status, text)
-        return VerifyReply(VRFY_STAT_BAD)
+            return VerifyReply(VRFY_STAT_OK, status, text), None
+        return VerifyReply(VRFY_STAT_BAD), None
 
     def cleanup(self) -> None:
         if self.cache is None or self.cleanup_interval <= 0:
@@ -175,12 +174,15 @@ class VerifyServer:
                 data = await asyncio.wait_for(read_message(reader), REQUEST_TIMEOUT)
                 if data is None:
                     break
+                probe = None
                 try:
-                    reply = self.handle(data)
+                    reply, probe = self.handle(data)
                 except TableError as exc:
                     self.log.warn(f"{self.spec}: {exc}")
                     reply = VerifyReply(VRFY_STAT_FAIL)
                 await write_message(writer, reply.to_json())
+                if probe is not None:  # after the reply, as Postfix posts it
+                    self.probes.send(probe)
         except (TimeoutError, OSError, ConnectionError, ValueError):
             pass
         finally:

@@ -37,6 +37,7 @@ from pyfix.verify.protocol import (
     DEL_RCPT_STAT_TODO,
 )
 from pyfix.verify.service import ProbeSender, VerifyServer
+from tests.instance import wait_for
 from tests.smtpd.rcpt import SyncChecks
 
 REFUSED = "connect to 127.0.0.1[127.0.0.1]:26003: Connection refused"
@@ -107,8 +108,10 @@ class World:
         facts = Facts("unknown", "127.0.0.1", "unknown[127.0.0.1]", "client.example", sender)
         return SyncChecks(session).recipient(facts, rcpt).reply
 
-    def probes(self) -> list[tuple[str, list[str], str]]:
-        """(sender, recipients, trace_flags) of the probes in incoming."""
+    def probes(self, count: int = 0) -> list[tuple[str, list[str], str]]:
+        """(sender, recipients, trace_flags) of the probes in incoming, once
+        there are count of them (the service sends a probe after its reply)."""
+        wait_for(lambda: len(list((self.spool / "incoming").rglob("*"))) >= count, 5)
         layout = QueueLayout.from_config(self.config(""))
         out = []
         for path in sorted((self.spool / "incoming").rglob("*")):
@@ -205,9 +208,11 @@ def test_unknown_address_sends_one_probe(world: World) -> None:
     assert got == reply("450 4.1.1 <new@example.net>: Recipient address rejected: "
                         "unverified address: Address verification in progress")
     # the probe: from $double_bounce_sender (qualified by cleanup), trace_flags=256
-    assert world.probes() == [("double-bounce@mail.example.test", ["new@example.net"], "256")]
+    assert world.probes(1) == [("double-bounce@mail.example.test", ["new@example.net"],
+                                "256")]
     world.rcpt(RCPT_LIST + "address_verify_poll_count = 1\n", "new@example.net")
-    assert len(world.probes()) == 1  # in progress: not sent again
+    time.sleep(0.3)
+    assert len(world.probes(1)) == 1  # in progress: not sent again
     entry = world.cache.get("new@example.net")
     assert entry is not None and entry.status == DEL_RCPT_STAT_TODO and entry.probed > 0
 
@@ -217,13 +222,13 @@ def test_expired_entry_is_probed_again(world: World) -> None:
     got = world.rcpt(RCPT_LIST + "address_verify_poll_count = 1\n", "old@example.net")
     assert got == reply("450 4.1.1 <old@example.net>: Recipient address rejected: "
                         "unverified address: Address verification in progress")
-    assert [p[1] for p in world.probes()] == [["old@example.net"]]
+    assert [p[1] for p in world.probes(1)] == [["old@example.net"]]
 
 
 def test_stale_positive_entry_is_refreshed_but_still_accepted(world: World) -> None:
     world.put("u@example.net", DEL_RCPT_STAT_OK, "250 2.1.5 Ok", age=8 * 86400)
     assert world.rcpt(RCPT_LIST, "u@example.net") is None
-    assert [p[1] for p in world.probes()] == [["u@example.net"]]
+    assert [p[1] for p in world.probes(1)] == [["u@example.net"]]
 
 
 def test_smtpd_polls_while_the_probe_is_in_progress(world: World) -> None:
