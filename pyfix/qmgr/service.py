@@ -33,7 +33,8 @@ DESCRIPTION
     that cannot be reached either does qmgr defer them itself, logged
     with relay=none, as in Postfix (scheduler.py).
 
-    Parameters read: cleanup_service_name, rewrite_service_name, and
+    Parameters read: cleanup_service_name, rewrite_service_name,
+    address_verify_service_name (probes that qmgr settles itself), and
     those of QmgrSettings, TransportSettings, the resolver and the
     bounce library.
 
@@ -258,8 +259,10 @@ class Qmgr:
         job = recipients or Job(msg, "", [])
         request = self.scheduler.request_for(self.scheduler.transport("retry"), job)
         request.handoff_time = 0.0
-        return Delivery(request, msg.queue_file, self.layout, self.log, "none",
-                        self.config.get_int("delay_logging_resolution_limit"))
+        delivery = Delivery(request, msg.queue_file, self.layout, self.log, "none",
+                            self.config.get_int("delay_logging_resolution_limit"))
+        delivery.verify_service = self.config.get("address_verify_service_name")
+        return delivery
 
     def discard_double_bounce(self, msg: ActiveMessage, rcpt: Recipient, address: str) -> None:
         delivery = self._delivery(msg, Job(msg, "", [(rcpt, address)]))
