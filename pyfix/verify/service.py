@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from typing import TYPE_CHECKING
 
@@ -58,7 +57,7 @@ from pyfix.cleanup.status import CLEANUP_FLAG_MASK_INTERNAL
 from pyfix.config.store import Config, ExpansionError
 from pyfix.delivery.request import TRACE_MTA_VRFY, read_message, write_message
 from pyfix.log.printable import printable
-from pyfix.master.runtime import preload
+from pyfix.master.runtime import preload, serve_unix
 from pyfix.queue.errors import QueueError
 from pyfix.tables.base import TableError, TableOpenError
 from pyfix.verify.cache import IN_PROGRESS, CachePolicy, VerifyCache, open_cache
@@ -191,22 +190,6 @@ class VerifyServer:
                 await writer.wait_closed()
 
 
-async def _serve(ctx: ServiceContext, server: VerifyServer) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(signum, stop.set)
-    servers = [await asyncio.start_unix_server(server.client, sock=sock)
-               for sock in ctx.listeners]
-    interval = server.cleanup_interval
-    while not stop.is_set():
-        server.cleanup()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval if interval > 0 else None)
-    for unix_server in servers:
-        unix_server.close()
-
-
 def serve(ctx: ServiceContext) -> None:
     try:
         server = VerifyServer(ctx.config, ctx.log, ProbeSender(ctx.config, ctx.log))
@@ -221,8 +204,10 @@ def serve(ctx: ServiceContext) -> None:
     except (TableOpenError, TableError, ValueError) as exc:
         ctx.log.fatal(f"open {server.spec}: {exc}")
         raise SystemExit(1) from None
+    server.cleanup()
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(_serve(ctx, server))
+        loop.run_until_complete(serve_unix(ctx.listeners, server.client,
+                                           server.cleanup_interval, server.cleanup))
     finally:
         loop.close()
