@@ -23,6 +23,7 @@ from pyfix.config.maincf import parse_main_cf
 from pyfix.config.store import Config
 from pyfix.log.maillog import open_maillog
 from pyfix.queue.layout import ALL_QUEUES, QueueLayout
+from pyfix.queue.queue_id import queue_id_ok
 from pyfix.queue.reader import QueueFile
 from pyfix.queue.records import ATTR_TRACE_FLAGS
 from pyfix.rewrite.service import TrivialRewrite
@@ -99,22 +100,29 @@ class World:
             entry = CacheEntry(status, 0, now - age, text)
         self.cache.table.update(address, entry.value())
 
-    def rcpt(self, main_cf: str, rcpt: str, sender: str = "s@example.org",
-             log: list[str] | None = None) -> Reply | None:
+    def session(self, main_cf: str, log: list[str] | None = None) -> SyncChecks:
         cfg = self.config("smtpd_error_sleep_time = 0\n" + main_cf)
         checks = SmtpdChecks(cfg, RelayPolicy(cfg, TrivialRewrite.for_client(cfg)))
         lines = log if log is not None else []
-        session = checks.session(lines.append, lambda t: lines.append(f"warning: {t}"))
-        facts = Facts("unknown", "127.0.0.1", "unknown[127.0.0.1]", "client.example", sender)
-        return SyncChecks(session).recipient(facts, rcpt).reply
+        return SyncChecks(checks.session(lines.append, lambda t: lines.append(f"warning: {t}")))
+
+    def rcpt(self, main_cf: str, rcpt: str, sender: str = "s@example.org",
+             log: list[str] | None = None) -> Reply | None:
+        return self.session(main_cf, log).recipient(facts(sender), rcpt).reply
+
+    def _queued(self) -> list[Path]:
+        """The complete queue files in incoming (mode 0700; not those
+        being written)."""
+        return sorted(p for p in (self.spool / "incoming").rglob("*")
+                      if p.is_file() and queue_id_ok(p.name) and p.stat().st_mode & 0o100)
 
     def probes(self, count: int = 0) -> list[tuple[str, list[str], str]]:
         """(sender, recipients, trace_flags) of the probes in incoming, once
         there are count of them (the service sends a probe after its reply)."""
-        wait_for(lambda: len(list((self.spool / "incoming").rglob("*"))) >= count, 5)
+        wait_for(lambda: len(self._queued()) >= count, 5)
         layout = QueueLayout.from_config(self.config(""))
         out = []
-        for path in sorted((self.spool / "incoming").rglob("*")):
+        for path in self._queued():
             if path.is_file():
                 qf = QueueFile.open(layout, "incoming", path.name)
                 try:
@@ -124,6 +132,10 @@ class World:
                 out.append((msg.sender or "", [r.address for r in msg.pending()],
                             msg.attributes.get(ATTR_TRACE_FLAGS, "")))
         return out
+
+
+def facts(sender: str) -> Facts:
+    return Facts("unknown", "127.0.0.1", "unknown[127.0.0.1]", "client.example", sender)
 
 
 @pytest.fixture
@@ -260,3 +272,21 @@ def test_bad_tempfail_action_is_a_configuration_error(world: World) -> None:
                      "u@example.net", log=log)
     assert got == Reply(451, "4.3.5", "Server configuration error")
     assert log == ['warning: unknown unverified_recipient_tempfail_action value: "bogus"']
+
+
+def test_sender_defer_waits_for_each_rcpt_without_delay_reject(world: World) -> None:
+    """As real Postfix (tests/verify/test_verify_live.py, "mail stage"):
+    MAIL gets 250, every RCPT the sender's held-back 450."""
+    world.put("s@down.example", DEL_RCPT_STAT_DEFER, REFUSED)
+    world.put("s@good.example", DEL_RCPT_STAT_OK, "250 2.1.5 Ok")
+    world.put("ok@example.net", DEL_RCPT_STAT_OK, "250 2.1.5 Ok")
+    session = world.session(RCPT_LIST + "smtpd_delay_reject = no\n"
+                            "smtpd_sender_restrictions = reject_unverified_sender\n")
+    assert session.mail(facts("s@down.example")).reply is None
+    want = reply(f"450 4.1.7 <s@down.example>: Sender address rejected: unverified address: "
+                 f"{REFUSED}")
+    assert session.recipient(facts("s@down.example"), "ok@example.net").reply == want
+    assert session.recipient(facts("s@down.example"), "ok@example.net").reply == want
+    # the next transaction's MAIL replaces it
+    assert session.mail(facts("s@good.example")).reply is None
+    assert session.recipient(facts("s@good.example"), "ok@example.net").reply is None

@@ -114,3 +114,11 @@ def test_in_progress_and_expiry(sinks: tuple[int, int, int]) -> None:
         assert postfix.replies == pyfix.replies
         assert b"unverified address: Address verification in progress" in pyfix.replies[3]
         assert sorted(postfix.log) == sorted(pyfix.log)
+
+
+@pytest.mark.skipif(REASON is not None, reason=str(REASON))
+def test_sender_at_mail_without_delay_reject(sinks: tuple[int, int, int]) -> None:
+    extra = "smtpd_delay_reject = no\nunverified_recipient_tempfail_action = defer\n"
+    with differential(sinks, extra) as diff:
+        diff.check("mail stage", dialogue("s@down.test", "x@accept.test"))
+        diff.check("mail ok", dialogue("s@accept.test", "x@down.test", "x@accept.test"))
