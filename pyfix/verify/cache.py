@@ -7,7 +7,7 @@ SUMMARY
 DESCRIPTION
     One entry per address in $address_verify_map (an lmdb: or btree:
     table; btree: is kept in Postfix's lmdb format, see
-    pyfix.tables.db_table), with the value that Postfix's verify(8)
+    pyfix.tables.db_table; empty: in memory only), with the value that Postfix's verify(8)
     stores: "STATUS:PROBED:UPDATED:TEXT", where STATUS is a
     DEL_RCPT_STAT_* value, PROBED the time the last probe was sent (0
     when none is pending), UPDATED the time of the last result (0 for
@@ -50,7 +50,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pyfix.config.store import Config
@@ -124,8 +124,34 @@ class Answer:
     probe: bool  # the caller must send a probe now
 
 
+class MemoryTable(Table):
+    """The cache when $address_verify_map is empty: in memory, lost at
+    "postfix reload" or "postfix stop", as the manual says."""
+
+    dict_type = "internal"
+
+    def __init__(self) -> None:
+        super().__init__("address_verify_map", 0)
+        self.data: dict[str, str] = {}
+
+    def lookup(self, key: str) -> str | None:
+        return self.data.get(key)
+
+    def update(self, key: str, value: str) -> None:
+        self.data[key] = value
+
+    def delete(self, key: str) -> bool:
+        return self.data.pop(key, None) is not None
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        return iter(list(self.data.items()))
+
+
 def open_cache(spec: str) -> Table:
-    """$address_verify_map, opened for reading and writing (created)."""
+    """$address_verify_map, opened for reading and writing (created);
+    an empty value is the in-memory cache."""
+    if not spec.strip():
+        return MemoryTable()
     dict_type, name = split_spec(spec)
     if dict_type not in CACHE_TYPES:
         raise TableOpenError(f"unsupported dictionary type: {dict_type} for address_verify_map"

@@ -60,10 +60,9 @@ from pyfix.log.printable import printable
 from pyfix.master.runtime import preload, serve_unix
 from pyfix.queue.errors import QueueError
 from pyfix.tables.base import TableError, TableOpenError
-from pyfix.verify.cache import IN_PROGRESS, CachePolicy, VerifyCache, open_cache
+from pyfix.verify.cache import CachePolicy, VerifyCache, open_cache
 from pyfix.verify.protocol import (
     ADDR_STATUSES,
-    DEL_RCPT_STAT_TODO,
     QUERY,
     UPDATE,
     VRFY_STAT_BAD,
@@ -128,8 +127,7 @@ class VerifyServer:
 
     def open(self) -> None:
         """Open the cache (after privileges are dropped)."""
-        if self.spec.strip():
-            self.cache = VerifyCache(open_cache(self.spec), self.policy, self.log.warn)
+        self.cache = VerifyCache(open_cache(self.spec), self.policy, self.log.warn)
 
     def handle(self, data: dict[str, object]) -> tuple[VerifyReply, str | None]:
         """The reply, and the address to probe once the reply is sent."""
@@ -138,8 +136,7 @@ class VerifyServer:
             return VerifyReply(VRFY_STAT_BAD), None
         now = int(time.time())
         if request == QUERY:
-            if self.cache is None:  # no cache: probe for every query
-                return VerifyReply(VRFY_STAT_OK, DEL_RCPT_STAT_TODO, IN_PROGRESS), address
+            assert self.cache is not None
             answer = self.cache.query(address, now)
             return (VerifyReply(VRFY_STAT_OK, answer.status, answer.text),
                     address if answer.probe else None)
@@ -148,8 +145,8 @@ class VerifyServer:
             if not isinstance(status, int) or status not in ADDR_STATUSES \
                     or not isinstance(text, str):
                 return VerifyReply(VRFY_STAT_BAD), None
-            if self.cache is not None:
-                self.cache.update(address, status, text, now)
+            assert self.cache is not None
+            self.cache.update(address, status, text, now)
             return VerifyReply(VRFY_STAT_OK, status, text), None
         return VerifyReply(VRFY_STAT_BAD), None
 
@@ -164,8 +161,9 @@ class VerifyServer:
         except TableError as exc:
             self.log.warn(f"cache {self.spec}: cleanup: {exc}")
             return
-        self.log.info(f"cache {self.spec} full cleanup: retained={retained} "
-                      f"dropped={dropped} entries")
+        if self.spec.strip():  # (the in-memory cache is cleaned up silently)
+            self.log.info(f"cache {self.spec} full cleanup: retained={retained} "
+                          f"dropped={dropped} entries")
 
     async def client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

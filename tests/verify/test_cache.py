@@ -147,3 +147,11 @@ def test_cache_types(tmp_path: Path) -> None:
     assert open_cache(f"lmdb:{tmp_path}/v").lookup("x") is None
     with pytest.raises(TableOpenError, match="unsupported dictionary type: texthash"):
         open_cache(f"texthash:{tmp_path}/v")
+
+
+def test_empty_map_is_kept_in_memory() -> None:
+    c = VerifyCache(open_cache(""), POLICY, lambda _t: None)
+    assert c.query("u@example.net", T0).probe
+    c.update("u@example.net", DEL_RCPT_STAT_OK, "250 ok", T0 + 1)
+    assert c.query("u@example.net", T0 + 2).status == DEL_RCPT_STAT_OK
+    assert c.cleanup(T0 + 2000) == (0, 1)
