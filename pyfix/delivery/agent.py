@@ -73,7 +73,7 @@ from pyfix.delivery.request import (
     read_message,
     write_message,
 )
-from pyfix.delivery.verify import report_verify
+from pyfix.delivery.verify import report_verify, trace_dsn
 from pyfix.flush.client import flush_add_recipient, flush_init
 from pyfix.log.printable import printable
 from pyfix.master.runtime import event_loop, preload
@@ -271,8 +271,10 @@ class Delivery:
         if self.request.flags & TRACE_ONLY:
             self._verify(rcpt, dsn, relay, DEL_RCPT_STAT_OK)
             return
-        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS or self.request.flags & FLAG_RECORD) \
-                and not self._append("trace", rcpt, dsn):
+        record = self.request.flags & FLAG_RECORD
+        entry = trace_dsn(dsn, relay or self.relay) if record else dsn
+        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS or record) \
+                and not self._append("trace", rcpt, entry):
             self.defer(rcpt, Dsn.defer("cannot update mail queue trace log", "4.3.0"), relay)
             return
         self._log(rcpt, dsn, "sent", relay)

@@ -2,7 +2,7 @@
     pyfix.delivery.verify - what a delivery agent does with a trace-only request
 
 SUMMARY
-    report_verify()
+    report_verify(), trace_dsn()
 
 DESCRIPTION
     A request whose flags hold FLAG_MTA_VRFY (a verify(8) probe) or
@@ -20,6 +20,9 @@ DESCRIPTION
       reason "delivery via RELAY: TEXT" (just TEXT for relay=none); qmgr
       then mails the sender the report (bounce library, "Mail Delivery
       Status Report").
+
+    trace_dsn() is that wording; sendmail -v's entries (FLAG_RECORD)
+    use it too.
 
     It returns the word for the log line, "deliverable" (sent) or
     "undeliverable" (bounced or deferred); None when the report could
@@ -50,6 +53,13 @@ DELIVERABLE = "deliverable"
 UNDELIVERABLE = "undeliverable"
 
 
+def trace_dsn(dsn: Dsn, relay: str, action: str | None = None) -> Dsn:
+    """A trace log entry's DSN, as Postfix's trace_append() words it:
+    "delivery via RELAY: TEXT" (TEXT alone for relay=none)."""
+    reason = dsn.reason if relay == "none" else f"delivery via {relay}: {dsn.reason}"
+    return replace(dsn, action=action or dsn.action, reason=reason)
+
+
 def report_verify(delivery: Delivery, rcpt: RequestRecipient, dsn: Dsn, relay: str,
                   addr_status: int) -> str | None:
     word = DELIVERABLE if addr_status == DEL_RCPT_STAT_OK else UNDELIVERABLE
@@ -61,7 +71,6 @@ def report_verify(delivery: Delivery, rcpt: RequestRecipient, dsn: Dsn, relay: s
             delivery.log.warn(f"{request.queue_id}: {delivery.verify_service} service failure")
             return None
         return word
-    reason = dsn.reason if relay == "none" else f"delivery via {relay}: {dsn.reason}"
-    if not delivery.append_trace(rcpt, replace(dsn, action=word, reason=reason)):
+    if not delivery.append_trace(rcpt, trace_dsn(dsn, relay, word)):
         return None
     return word

@@ -32,9 +32,9 @@ DESCRIPTION
     pyfix's cleanup takes the envelope through its API rather than as
     records, so pickup reads the envelope segment before it opens the
     cleanup stream; the "no envelope sender" warning therefore names
-    the maildrop file.  Named attributes passed on: the DSN ones and
-    trace_flags (sendmail -bv, -v).  Not passed on yet: the full name
-    and other named attributes (the cleanup API has no place for them).
+    the maildrop file.  Passed on: the full name (F), the DSN
+    attributes and trace_flags (sendmail -bv, -v).  Not passed on yet:
+    other named attributes (the cleanup API has no place for them).
     The arrival time (T record, else the file's mtime) goes to
     cleanup's open().
 
@@ -81,6 +81,7 @@ from pyfix.queue.records import (
     REC_TYPE_ERTO,
     REC_TYPE_FILT,
     REC_TYPE_FROM,
+    REC_TYPE_FULL,
     REC_TYPE_NORM,
     REC_TYPE_ORCP,
     REC_TYPE_RCPT,
@@ -131,11 +132,14 @@ class _Segment:
     _notify: int = 0
     _orcpt: str | None = None
     trace_flags: int = 0
+    fullname: str | None = None
 
     def record(self, rec_type: int, data: bytes) -> None:
         text = data.decode("utf-8", "surrogateescape")
         if rec_type == REC_TYPE_FROM and self.sender is None:
             self.sender = text
+        elif rec_type == REC_TYPE_FULL and self.fullname is None:
+            self.fullname = text
         elif rec_type == REC_TYPE_TIME:
             seconds, usec = parse_time(data)
             self.arrival = seconds + usec / 1_000_000
@@ -230,7 +234,8 @@ def _pickup(fp: BinaryIO, path: str, st: os.stat_result, cleanup: CleanupService
     # Postfix < 2.3 maildrop files have no time record: use the mtime.
     arrival = envelope.arrival if envelope.arrival is not None else st.st_mtime
     stream = cleanup.open(envelope.sender, flags, arrival=arrival,
-                          origin=Origin(trace_flags=envelope.trace_flags))
+                          origin=Origin(fullname=envelope.fullname,
+                                        trace_flags=envelope.trace_flags))
     try:
         return _copy(reader, stream, envelope, maildrop_id, st, requeued, settings, info, warn)
     except _BadFile as exc:

@@ -134,15 +134,16 @@ def test_long_lines_and_dsn(tmp_path: Path) -> None:
     assert cleanup.streams[0].recipients == [("alice@example.com", None, 10, None)]
 
 
-def test_trace_flags_go_to_cleanup(tmp_path: Path) -> None:
-    """sendmail -bv's trace_flags=512 (real Postfix's maildrop file)."""
+def test_full_name_and_trace_flags_go_to_cleanup(tmp_path: Path) -> None:
+    """sendmail -bv's trace_flags=512, and the F record (real Postfix's
+    maildrop files)."""
     path = tmp_path / "F03"
     shutil.copy(GOLDEN / "verify" / "maildrop-file", path)
     _, cleanup, _ = run(path)
-    assert cleanup.streams[0].origin == Origin(trace_flags=512)
+    assert cleanup.streams[0].origin == Origin(fullname="root", trace_flags=512)
     shutil.copy(GOLDEN / "args" / "maildrop-file", path)
     _, cleanup, _ = run(path)
-    assert cleanup.streams[0].origin == Origin()
+    assert cleanup.streams[0].origin == Origin(fullname="Full Name")
 
 
 def write_maildrop(path: Path, records: list[tuple[str, bytes]]) -> None:

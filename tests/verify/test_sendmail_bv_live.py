@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,51 +53,89 @@ def mask(text: str, ports: tuple[int, int, int]) -> str:
     return re.sub(r"delay=[\d.]+, delays=[\d./]+", "delay=D, delays=D", text)
 
 
-@pytest.mark.skipif(REASON is not None, reason=str(REASON))
-def test_sendmail_bv_mails_the_report(pyfix_instance: Callable[..., Instance]) -> None:
-    accept, reject = Sink(), Sink("-f", "RCPT")
-    down = free_port()
-    ports = (accept.port, reject.port, down)
-    try:
-        inst = pyfix_instance(
+class World:
+    """A pyfix with pickup, qmgr, smtp and local, and the three destinations."""
+
+    def __init__(self, make: Callable[..., Instance]) -> None:
+        self.accept, self.reject = Sink(), Sink("-f", "RCPT")
+        self.ports = (self.accept.port, self.reject.port, free_port())
+        accept, reject, down = self.ports
+        inst = make(
             "myhostname = mail.example.test\nmydomain = example.test\n"
             "mydestination = $myhostname, localhost\n"
             "relay_domains = accept.test reject.test down.test\n"
-            f"transport_maps = inline:{{accept.test=smtp:[127.0.0.1]:{accept.port}, "
-            f"reject.test=smtp:[127.0.0.1]:{reject.port}, down.test=smtp:[127.0.0.1]:{down}}}\n"
+            f"transport_maps = inline:{{accept.test=smtp:[127.0.0.1]:{accept}, "
+            f"reject.test=smtp:[127.0.0.1]:{reject}, down.test=smtp:[127.0.0.1]:{down}}}\n"
             "smtp_connect_timeout = 2s\n", MASTER_CF, start=False)
-        mail = inst.root / "mail"
-        mail.mkdir()
-        os.chmod(mail, 0o1777)
-        (inst.etc / "main.cf").write_text((inst.etc / "main.cf").read_text()
-                                          + f"mail_spool_directory = {mail}\n")
+        self.mail = inst.root / "mail"
+        self.mail.mkdir()
+        os.chmod(self.mail, 0o1777)
+        with (inst.etc / "main.cf").open("a") as main:
+            main.write(f"mail_spool_directory = {self.mail}\n")
         inst.start()
-        result = inst.command("sendmail", "-f", "root@mail.example.test", "-bv",
-                              "u@accept.test", "u@reject.test", "u@down.test",
-                              "root@mail.example.test")
-        assert result.returncode == 0, result.stderr
-        assert result.stdout == (GOLDEN / "bv-stdout").read_text()
-        box = mail / "root"
-        assert wait_for(lambda: box.exists() and "--\n" in box.read_text(), 30), inst.maillog()
-        inst.wait_log("status=sent (delivered to mailbox)")
-        report = box.read_text()
+        self.inst = inst
+
+    def stop(self) -> None:
+        self.accept.stop()
+        self.reject.stop()
+
+    def mailbox(self, messages: int) -> str:
+        box = self.mail / "root"
+        assert wait_for(lambda: box.exists() and box.read_text().count("\nFrom ") + 1 >= messages
+                        and box.read_text().rstrip().endswith("--"), 30), self.inst.maillog()
+        return box.read_text()
+
+    def same_report(self, report: str, golden: str) -> None:
+        want = mask(golden, self.ports).splitlines()
+        got = mask(report, self.ports).splitlines()
+        # the recipients are reported in the order their deliveries finished,
+        # which varies on both sides: the same lines, and the same head
+        head = next(i for i, line in enumerate(want) if line.startswith("<"))
+        assert got[:head] == want[:head]
+        assert sorted(got) == sorted(want)
+
+
+@pytest.fixture
+def world(pyfix_instance: Callable[..., Instance]) -> Iterator[World]:
+    w = World(pyfix_instance)
+    try:
+        yield w
     finally:
-        accept.stop()
-        reject.stop()
-    want = mask((GOLDEN / "bv-report").read_text(), ports).splitlines()
-    got = mask(report, ports).splitlines()
-    # the recipients are reported in the order their deliveries finished,
-    # which varies on both sides: the same lines, and the same head
-    head = next(i for i, line in enumerate(want) if line.startswith("<"))
-    assert got[:head] == want[:head]
-    assert sorted(got) == sorted(want)
+        w.stop()
+
+
+@pytest.mark.skipif(REASON is not None, reason=str(REASON))
+def test_sendmail_bv_mails_the_report(world: World) -> None:
+    inst = world.inst
+    result = inst.command("sendmail", "-f", "root@mail.example.test", "-bv", "u@accept.test",
+                          "u@reject.test", "u@down.test", "root@mail.example.test")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (GOLDEN / "bv-stdout").read_text()
+    report = world.mailbox(1)
+    inst.wait_log(": removed", count=2)  # the message and the report
     # one message in the mailbox: the report (the probe itself was not delivered)
-    assert report.count("\nFrom MAILER-DAEMON ") == 0 and report.startswith("From MAILER-DAEMON")
+    assert report.startswith("From MAILER-DAEMON") and report.count("\nFrom ") == 0
+    world.same_report(report, (GOLDEN / "bv-report").read_text())
     log = [re.sub(r"^\w{3} [ \d]\d [\d:]{8} \S+ (\S+)\[\d+\]: ", r"\1: ", line)
            for line in inst.maillog().splitlines()]
-    ours = sorted(mask(line, ports) for line in log
+    ours = sorted(mask(line, world.ports) for line in log
                   if re.match(r"postfix/(local|smtp|bounce|qmgr): ", line)
                   and "scache" not in line and "daemon started" not in line)
-    theirs = sorted(mask(line, ports) for line in (GOLDEN / "bv-log").read_text().splitlines())
+    theirs = sorted(mask(line, world.ports)
+                    for line in (GOLDEN / "bv-log").read_text().splitlines())
     assert ours == theirs
     assert inst.queue_files("active") == [] and inst.queue_files("deferred") == []
+
+
+@pytest.mark.skipif(REASON is not None, reason=str(REASON))
+def test_sendmail_v_mails_the_same_report_after_delivering(world: World) -> None:
+    result = world.inst.command("sendmail", "-f", "root@mail.example.test", "-v",
+                                "root@mail.example.test", "u@accept.test",
+                                input="Subject: v test\n\nhello\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (GOLDEN / "v-stdout").read_text()
+    box = world.mailbox(2)
+    message, report = box.split("\nFrom MAILER-DAEMON ")
+    assert "Subject: v test" in message and message.rstrip().endswith("hello")
+    golden = (GOLDEN / "v-mailbox").read_text().split("\nFrom MAILER-DAEMON ")[1]
+    world.same_report("From MAILER-DAEMON " + report, "From MAILER-DAEMON " + golden)

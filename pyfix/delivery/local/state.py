@@ -45,7 +45,7 @@ from pyfix.delivery.agent import delivery_log_line
 from pyfix.delivery.dsn import DSN_NOTIFY_SUCCESS, Dsn
 from pyfix.delivery.mailbox.worker import effective_ids
 from pyfix.delivery.request import FLAG_RECORD, TRACE_ONLY, RecipientResult, RequestRecipient
-from pyfix.delivery.verify import report_verify
+from pyfix.delivery.verify import report_verify, trace_dsn
 from pyfix.log.printable import printable
 from pyfix.verify.protocol import DEL_RCPT_STAT_BOUNCE, DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK
 
@@ -163,9 +163,10 @@ class RecipientRun:
         if self.delivery.request.flags & TRACE_ONLY:
             return self._verify(attr, dsn, DEL_RCPT_STAT_OK)
         rcpt = attr.rcpt
-        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS
-                or self.delivery.request.flags & FLAG_RECORD) \
-                and not self._append("trace", rcpt, dsn):
+        record = self.delivery.request.flags & FLAG_RECORD
+        entry = trace_dsn(dsn, self.relay) if record else dsn
+        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS or record) \
+                and not self._append("trace", rcpt, entry):
             return self.defer(attr, Dsn.defer("cannot update mail queue trace log", "4.3.0"))
         self._log(rcpt, dsn, "sent")
         if self.last_dsn is None:

@@ -16,6 +16,11 @@
 #     bv-stdout      what sendmail printed
 #     bv-log         the delivery agents' and bounce's log lines (pids cut)
 #     bv-report      the report delivered to root's mailbox (mail_spool_directory)
+# Then, for "sendmail -v" (the same delivery report, after real deliveries):
+#     printf 'Subject: v test\n\nhello\n' | sendmail -C DIR -f root@mail.example.test -v \
+#         root@mail.example.test u@accept.test
+#     v-stdout       what sendmail printed
+#     v-mailbox      root's mailbox: the message itself, then the report
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "record.sh: must run as root" >&2; exit 1; }
@@ -65,17 +70,27 @@ smtp-sink -u postfix 127.0.0.1:26101 10 & s1=$!
 smtp-sink -u postfix -f RCPT 127.0.0.1:26102 10 & s2=$!
 /usr/lib/postfix/sbin/master -c "$B/conf" -d & m=$!
 sleep 2
+wait_mail() {  # until root's mailbox holds $1 messages
+    for _ in $(seq 30); do
+        [ "$(grep -c '^From ' "$B/mail/root" 2>/dev/null)" = "$1" ] && break
+        sleep 1
+    done
+    sleep 1
+}
 /usr/sbin/sendmail -C "$B/conf" -f root@mail.example.test -bv u@accept.test u@reject.test \
     u@down.test root@mail.example.test > "$here/bv-stdout"
-for _ in $(seq 30); do
-    [ -s "$B/mail/root" ] && break
-    sleep 1
-done
-sleep 1
+wait_mail 1
+cp "$B/mail/root" "$here/bv-report"
+lines=$(wc -l < "$B/maillog")
+: > "$B/mail/root"
+printf 'Subject: v test\n\nhello\n' | /usr/sbin/sendmail -C "$B/conf" -f root@mail.example.test -v \
+    root@mail.example.test u@accept.test > "$here/v-stdout"
+wait_mail 2
+cp "$B/mail/root" "$here/v-mailbox"
 kill "$m" "$s1" "$s2"
 wait
-sed -E 's/^\w{3} [ 0-9]{2} [0-9:]{8} \S+ //; s/\[[0-9]+\]: /: /' "$B/maillog" |
-    grep -E '^postfix/(local|smtp|bounce|qmgr):' | grep -v -e scache -e 'daemon started' > "$here/bv-log"
-cp "$B/mail/root" "$here/bv-report"
+head -n "$lines" "$B/maillog" | sed -E 's/^\w{3} [ 0-9]{2} [0-9:]{8} \S+ //; s/\[[0-9]+\]: /: /' |
+    grep -E '^postfix/(local|smtp|bounce|qmgr):' | grep -v -e scache -e 'daemon started' \
+    > "$here/bv-log"
 rm -rf "$B"
 echo "recorded into $here"
