@@ -28,6 +28,9 @@ DESCRIPTION
     - a probe is not sent again while the previous one is pending and
       younger than PROBE_TTL (so that smtpd's polling sends one probe).
 
+    unprobe(address) forgets that a probe is pending (it could not be
+    queued), so that the next query sends one.
+
     update(address, status, text, now) stores a probe's result, except
     that a negative result does not replace a positive one that has not
     expired (a temporary problem does not make a good address bad).
@@ -204,6 +207,13 @@ class VerifyCache:
                 return False
         self.table.update(address, CacheEntry(status, 0, now, text).value())
         return True
+
+    def unprobe(self, address: str) -> None:
+        """The probe that query() asked for was not sent after all."""
+        entry = self.get(address)
+        if entry is not None and entry.probed:
+            self.table.update(address, CacheEntry(entry.status, 0, entry.updated,
+                                                  entry.text).value())
 
     def cleanup(self, now: int) -> tuple[int, int]:
         retained = dropped = 0

@@ -38,9 +38,10 @@ DESCRIPTION
 
 DIAGNOSTICS
     Configuration errors are fatal (the process ends with status 1).  A
-    cache that cannot be read or written, or a probe that cannot be
-    queued, is logged as a warning and the request answered
-    VRFY_STAT_FAIL (smtpd then logs "verify service failure").
+    cache that cannot be read or written is logged as a warning and the
+    request answered VRFY_STAT_FAIL (smtpd then logs "verify service
+    failure").  A probe that cannot be queued is logged as a warning
+    ("probe for ADDRESS: ..."), and the next query sends it again.
 """
 
 from __future__ import annotations
@@ -99,17 +100,17 @@ class ProbeSender:
         try:
             stream = self.cleanup.open(self.sender, CLEANUP_FLAG_MASK_INTERNAL,
                                        origin=Origin(trace_flags=TRACE_MTA_VRFY))
+            with stream:
+                stream.add_recipient(address)
+                # the Received: header of mail that Postfix itself posts
+                stream.write_line(f"Received: by {self.myhostname} ({self.mail_name})".encode())
+                stream.write_line(f"\tid {stream.queue_id}; {mail_date(time.time())}".encode())
+                for line in PROBE_CONTENT:
+                    stream.write_line(line)
+                result = stream.close()
         except (OSError, QueueError) as exc:
             self.log.warn(f"probe for {printable(address)}: cannot create queue file: {exc}")
             return False
-        with stream:
-            stream.add_recipient(address)
-            # the Received: header of mail that Postfix itself posts
-            stream.write_line(f"Received: by {self.myhostname} ({self.mail_name})".encode())
-            stream.write_line(f"\tid {stream.queue_id}; {mail_date(time.time())}".encode())
-            for line in PROBE_CONTENT:
-                stream.write_line(line)
-            result = stream.close()
         if not result.ok:
             self.log.warn(f"probe for {printable(address)}: {result.reply or result.status}")
         return result.ok
@@ -150,6 +151,14 @@ class VerifyServer:
             return VerifyReply(VRFY_STAT_OK, status, text), None
         return VerifyReply(VRFY_STAT_BAD), None
 
+    def probe_failed(self, address: str) -> None:
+        """The next query for address tries again."""
+        try:
+            if self.cache is not None:
+                self.cache.unprobe(address)
+        except TableError as exc:
+            self.log.warn(f"{self.spec}: {exc}")
+
     def cleanup(self) -> None:
         if self.cache is None or self.cleanup_interval <= 0:
             return
@@ -178,8 +187,8 @@ class VerifyServer:
                     self.log.warn(f"{self.spec}: {exc}")
                     reply = VerifyReply(VRFY_STAT_FAIL)
                 await write_message(writer, reply.to_json())
-                if probe is not None:  # after the reply, as Postfix posts it
-                    self.probes.send(probe)
+                if probe is not None and not self.probes.send(probe):  # after the reply
+                    self.probe_failed(probe)
         except (TimeoutError, OSError, ConnectionError, ValueError):
             pass
         finally:

@@ -155,3 +155,10 @@ def test_empty_map_is_kept_in_memory() -> None:
     c.update("u@example.net", DEL_RCPT_STAT_OK, "250 ok", T0 + 1)
     assert c.query("u@example.net", T0 + 2).status == DEL_RCPT_STAT_OK
     assert c.cleanup(T0 + 2000) == (0, 1)
+
+
+def test_a_probe_that_was_not_sent_is_asked_for_again(tmp_path: Path) -> None:
+    c, _ = cache(tmp_path)
+    assert c.query("u@example.net", T0).probe
+    c.unprobe("u@example.net")
+    assert c.query("u@example.net", T0 + 1).probe

@@ -12,6 +12,7 @@ is "unverified address" held back as defer_if_permit, with 550 it is
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -290,3 +291,18 @@ def test_sender_defer_waits_for_each_rcpt_without_delay_reject(world: World) -> 
     # the next transaction's MAIL replaces it
     assert session.mail(facts("s@good.example")).reply is None
     assert session.recipient(facts("s@good.example"), "ok@example.net").reply is None
+
+
+def test_a_probe_that_cannot_be_queued_is_retried(world: World) -> None:
+    shutil.rmtree(world.spool / "incoming")
+    main_cf = RCPT_LIST + "address_verify_poll_count = 1\n"
+    assert world.rcpt(main_cf, "new@example.net") == reply(
+        "450 4.1.1 <new@example.net>: Recipient address rejected: unverified address: "
+        "Address verification in progress")
+    assert wait_for(lambda: "probe for new@example.net: cannot create queue file"
+                    in (world.root / "maillog").read_text(), 5)
+    assert wait_for(lambda: (entry := world.cache.get("new@example.net")) is not None
+                    and entry.probed == 0, 5)
+    (world.spool / "incoming").mkdir()
+    world.rcpt(main_cf, "new@example.net")
+    assert [p[1] for p in world.probes(1)] == [["new@example.net"]]
