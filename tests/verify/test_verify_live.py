@@ -122,3 +122,26 @@ def test_sender_at_mail_without_delay_reject(sinks: tuple[int, int, int]) -> Non
     with differential(sinks, extra) as diff:
         diff.check("mail stage", dialogue("s@down.test", "x@accept.test"))
         diff.check("mail ok", dialogue("s@accept.test", "x@down.test", "x@accept.test"))
+
+
+@pytest.mark.skipif(REASON is not None, reason=str(REASON))
+def test_probes_follow_address_verify_transport_maps(sinks: tuple[int, int, int]) -> None:
+    accept, _reject, down = sinks
+    # mail for route.test goes to the port where nothing listens; its probes
+    # go where address_verify_transport_maps says: the sink that accepts
+    extra = ("relay_domains = accept.test reject.test down.test route.test\n"
+             f"address_verify_transport_maps = inline:{{route.test=smtp:[127.0.0.1]:{accept}}}"
+             "\n")
+    ports = (accept, _reject, down)
+    text = main_cf(*ports, extra).replace("down.test=smtp", f"route.test=smtp:[127.0.0.1]:"
+                                                           f"{down}, down.test=smtp", 1)
+    diff = Differential(text, MASTER_CF)
+    shutil.chown(diff.pyfix.instance.root / "data", "postfix")
+    with diff:
+        postfix, pyfix = diff.run("routed", dialogue("", "u@route.test", "u@down.test"))
+        assert postfix.replies == pyfix.replies
+        assert pyfix.replies[3] == b"250 2.1.5 Ok\r\n"
+        # address_verify_transport_maps replaces transport_maps for probes:
+        # down.test's probe goes to relay_transport, which master.cf lacks
+        assert b"unverified address: mail transport unavailable" in pyfix.replies[4]
+        assert postfix.log == pyfix.log
