@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.delivery.smtp.harness import Sink
-from tests.instance import free_port
+from tests.instance import free_port, wait_for
 from tests.smtpd.differential import Differential, skip_reason
 
 REASON = skip_reason() or (None if shutil.which("smtp-sink") or
@@ -98,8 +98,8 @@ def test_undeliverable_with_a_5xx_reject_code_and_polling(sinks: tuple[int, int,
 @pytest.mark.skipif(REASON is not None, reason=str(REASON))
 def test_in_progress_and_expiry(sinks: tuple[int, int, int]) -> None:
     extra = ("address_verify_poll_count = 1\n"
-             "address_verify_positive_expire_time = 5s\n"
-             "address_verify_positive_refresh_time = 3s\n")
+             "address_verify_positive_expire_time = 12s\n"
+             "address_verify_positive_refresh_time = 6s\n")
     with differential(sinks, extra) as diff:
         # the service answers "in progress" and then posts the probe: its
         # cleanup line and smtpd's reject line race, on both sides
@@ -107,9 +107,14 @@ def test_in_progress_and_expiry(sinks: tuple[int, int, int]) -> None:
         assert postfix.replies == pyfix.replies
         assert b"unverified address: Address verification in progress" in pyfix.replies[3]
         assert sorted(postfix.log) == sorted(pyfix.log)
-        time.sleep(1)  # (whole seconds in the cache: up to 2 s old, refreshed at 3 s)
+        probed = time.monotonic()
+        # both probes done (each side's smtp client logged it)
+        done = "to=<w@accept.test>, relay=127.0.0.1[127.0.0.1]"
+        logs = (diff.pyfix.instance.root / "maillog", diff.postfix.instance.base / "maillog")
+        assert wait_for(lambda: all(done in log.read_text() for log in logs), 20)
+        assert time.monotonic() - probed < 5, "too slow for the refresh time"
         diff.check("known", dialogue("", "w@accept.test"))
-        time.sleep(5)
+        time.sleep(max(0.0, probed + 14 - time.monotonic()))
         postfix, pyfix = diff.run("expired", dialogue("", "w@accept.test"))
         assert postfix.replies == pyfix.replies
         assert b"unverified address: Address verification in progress" in pyfix.replies[3]
