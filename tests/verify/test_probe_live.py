@@ -43,8 +43,7 @@ def test_probes_to_mailboxes_deliver_nothing(pyfix_instance: Callable[..., Insta
                    f"virtual_mailbox_base = {vmail}\n"
                    f"virtual_mailbox_maps = texthash:{inst.etc}/vmailbox\n"
                    "virtual_uid_maps = static:65534\nvirtual_gid_maps = static:65534\n"
-                   "smtpd_recipient_restrictions = reject_unverified_recipient\n"
-                   "address_verify_poll_delay = 1s\n")
+                   "smtpd_recipient_restrictions = reject_unverified_recipient\n")
     inst.start()
     with inst.smtp() as client:
         client.ehlo("client.example")
