@@ -2,7 +2,7 @@
     pyfix.tables.mkmap - create or update a table file (postmap, postalias)
 
 SUMMARY
-    mkmap_open(), open_for_update(), BULK_TYPES, READ_ONLY_TYPES
+    mkmap_open(), open_for_update(), open_writable(), BULK_TYPES, READ_ONLY_TYPES
 
 DESCRIPTION
     mkmap_open() is Postfix's mkmap_open(): it returns a table whose
@@ -18,6 +18,9 @@ DESCRIPTION
     types open writable; the types that Postfix opens only read-only
     (READ_ONLY_TYPES) are refused with Postfix's message; other types
     open read-only and their delete() says it is not supported.
+
+    open_writable() opens a file table that a daemon reads and changes
+    in place, created when missing (verify(8)'s address_verify_map).
 
     In every case the DUP_WARN flag is added, as Postfix's mkmap does.
 
