@@ -114,6 +114,7 @@ class Origin:
     encoding: str | None = None
     client: SmtpClient | None = None
     verp_delims: str | None = None
+    trace_flags: int = 0  # DEL_REQ_TRACE_* bits: verify probes, sendmail -bv / -v
 
     def before_sender(self, queue_id: str) -> list[Record]:
         out: list[Record] = []
@@ -133,6 +134,8 @@ class Origin:
             out.append(_attr("envelope_id", self.dsn_envid))
         if self.dsn_ret:
             out.append(_attr("ret_flags", self.dsn_ret))
+        if self.trace_flags:
+            out.append(_attr("trace_flags", self.trace_flags))
         return out
 
     def after_sender(self) -> list[Record]:

@@ -26,7 +26,13 @@ DESCRIPTION
     -v              with mail: ask for a delivery report (trace_flags)
     -bm, -bd, -bi, -bp, -bs, -bv   delivery, daemon (postfix start),
                     newaliases, mailq (postqueue -p), stand-alone SMTP
-                    (sendmail_bs.py), verify
+                    (sendmail_bs.py), verify: -bv reads no message; it
+                    posts "From: sender / Subject: probe / To: the
+                    recipients" with trace_flags=512 (Postfix's
+                    DEL_REQ_FLAG_USR_VRFY): the delivery agents report
+                    instead of delivering, and the sender gets a "Mail
+                    Delivery Status Report" (-t and -v cannot be used
+                    with -bv)
     -q              flush the queue (postqueue -f); -qRsite and
                     -qIqueue_id: postqueue -s and -i; -q with a time:
                     nothing (a Sendmail daemon option)
@@ -45,9 +51,8 @@ DIAGNOSTICS
     "sendmail: fatal: ..." on standard error.  As with Postfix 3.7
     (whose msg_cleanup handler exits first) every fatal error exits
     with EX_TEMPFAIL (75), whatever sysexits code the error names;
-    EX_UNAVAILABLE (69) marks modes that need a pyfix program that
-    does not exist yet (-bd, -bv); postqueue's errors keep its own
-    status (69).
+    EX_UNAVAILABLE (69) marks a mode that needs a pyfix program that
+    does not exist (-bd); postqueue's errors keep its own status (69).
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ EX_OSERR: Final = 71
 EX_TEMPFAIL: Final = 75
 EX_NOPERM: Final = 77
 GETOPT_LIST: Final = "A:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx"
+DEL_REQ_FLAG_USR_VRFY: Final = 1 << 9  # trace_flags for "sendmail -bv"
 DEL_REQ_FLAG_RECORD: Final = 1 << 10  # trace_flags for "sendmail -v"
 
 
@@ -255,6 +261,10 @@ def _run(argv: list[str]) -> int:
             verbose += 1
     if req.extract and mode not in ("m", "v"):
         fatal(EX_USAGE, "-t can be used only in delivery mode")
+    if req.extract and mode == "v":
+        fatal(EX_USAGE, "-t option cannot be used with -bv")
+    if verbose and mode == "v":
+        fatal(EX_USAGE, "-v option cannot be used with -bv")
     if flush_target is not None and mode != "m":
         fatal(EX_USAGE, f"-q{'R' if flush_target[0] == '-s' else 'I'} can be used only in"
                         " delivery mode")
@@ -292,7 +302,7 @@ def _run(argv: list[str]) -> int:
 
         return stand_alone_smtp(config, verbose)
     if mode == "v":
-        fatal(EX_UNAVAILABLE, "address verification (-bv) is not implemented in pyfix yet")
+        req.trace_flags |= DEL_REQ_FLAG_USR_VRFY
     return _enqueue(config, req, sender, operands, verbose, verp)
 
 
@@ -344,6 +354,7 @@ def _enqueue(config: Config, req: EnqueueRequest, sender: str | None, operands: 
         req.trace_flags = DEL_REQ_FLAG_RECORD
     req.recipients = operands
     req.uid = uid
+    req.probe = bool(req.trace_flags & DEL_REQ_FLAG_USR_VRFY)  # -bv: no message is read
     try:
         result = submit_records(enqueue_records(req, sys.stdin.buffer), config.get(
             "queue_directory"), uid=uid, warn=msg_warn, long_ids=long_ids,

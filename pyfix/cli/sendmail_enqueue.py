@@ -2,7 +2,7 @@
     pyfix.cli.sendmail_enqueue - turn a sendmail submission into records
 
 SUMMARY
-    EnqueueRequest, enqueue_records(), parse_address_list(),
+    EnqueueRequest, enqueue_records(), probe_records(), parse_address_list(),
     dsn_notify_mask(), dsn_ret_code(), user_fullname()
 
 DESCRIPTION
@@ -26,6 +26,8 @@ DESCRIPTION
                                 that ended in newline, L for a piece
                                 of $line_length_limit bytes or a last
                                 line without newline
+                                (-bv: no input; From: sender,
+                                Subject: probe, To: the arguments)
         X
         R recipient             -t: from To/Cc/Bcc (Resent-To/Cc/Bcc
                                 when the header has any of those)
@@ -98,6 +100,7 @@ class EnqueueRequest:
     dsn_notify: int = 0
     encoding: str | None = None
     trace_flags: int = 0
+    probe: bool = False  # -bv: probe_records() instead of a message
     verp: str | None = None
     rewrite_context: str = "local"
     line_limit: int = 2048
@@ -214,6 +217,20 @@ class _HeaderScanner:
         return self.resent if self.saw_resent else self.recipients
 
 
+def probe_records(sender: str, recipients: list[str]) -> Iterator[tuple[int, bytes]]:
+    """The content that "sendmail -bv" posts instead of reading a
+    message, record for record as Postfix's: From: the sender, Subject:
+    probe, and a To: header that continues with each recipient argument
+    as given."""
+    yield REC_TYPE_NORM, _text(f"From: {sender}")
+    yield REC_TYPE_NORM, b"Subject: probe"
+    if recipients:
+        yield REC_TYPE_CONT, b"To:"
+        for index, arg in enumerate(recipients):
+            comma = "," if index < len(recipients) - 1 else ""
+            yield REC_TYPE_NORM, _text(f"\t{arg}{comma}")
+
+
 def enqueue_records(req: EnqueueRequest, stdin: BinaryIO) -> Iterator[tuple[int, bytes]]:
     """The submission's records; EnqueueError when it has no recipient."""
     if req.dsn_envid is not None:
@@ -242,6 +259,28 @@ def enqueue_records(req: EnqueueRequest, stdin: BinaryIO) -> Iterator[tuple[int,
             rcpt_count += 1
     yield REC_TYPE_MESG, b""
     scanner = _HeaderScanner() if req.extract else None
+    if req.probe:
+        yield from probe_records(req.sender, req.recipients)
+    else:
+        yield from _content(req, stdin, scanner)
+    yield REC_TYPE_XTRA, b""
+    if scanner is not None:
+        for address in scanner.result():
+            if notify is not None:
+                yield REC_TYPE_ATTR, notify
+            yield REC_TYPE_RCPT, _text(address)
+            rcpt_count += 1
+    if rcpt_count == 0:
+        who = f"{req.sender}({req.uid})"
+        if req.extract:
+            raise EnqueueError(EX_USAGE, f"{who}: No recipient addresses found in message header")
+        raise EnqueueError(EX_USAGE, f"{who}: Recipient addresses must be specified on"
+                                     " the command line or via the -t option")
+    yield REC_TYPE_END, b""
+
+
+def _content(req: EnqueueRequest, stdin: BinaryIO,
+             scanner: _HeaderScanner | None) -> Iterator[tuple[int, bytes]]:
     strip_cr = {"always": True, "never": False}.get(req.fix_eol)
     skip_from = True
     prev_type = 0
@@ -261,17 +300,3 @@ def enqueue_records(req: EnqueueRequest, stdin: BinaryIO) -> Iterator[tuple[int,
             scanner.line(rec_type, data, prev_type)
         yield rec_type, data
         prev_type = rec_type
-    yield REC_TYPE_XTRA, b""
-    if scanner is not None:
-        for address in scanner.result():
-            if notify is not None:
-                yield REC_TYPE_ATTR, notify
-            yield REC_TYPE_RCPT, _text(address)
-            rcpt_count += 1
-    if rcpt_count == 0:
-        who = f"{req.sender}({req.uid})"
-        if req.extract:
-            raise EnqueueError(EX_USAGE, f"{who}: No recipient addresses found in message header")
-        raise EnqueueError(EX_USAGE, f"{who}: Recipient addresses must be specified on"
-                                     " the command line or via the -t option")
-    yield REC_TYPE_END, b""

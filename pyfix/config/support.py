@@ -167,6 +167,19 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "disable_dns_lookups", "smtp_always_send_ehlo", "smtp_never_send_ehlo",
         "smtp_helo_name", "lmtp_lhlo_name", "smtp_helo_timeout", "lmtp_lhlo_timeout",
         "smtp_discard_ehlo_keywords", "lmtp_discard_lhlo_keywords",
+        # verify(8) and reject_unverified_*
+        "address_verify_map", "address_verify_sender", "address_verify_service_name",
+        "address_verify_cache_cleanup_interval", "address_verify_negative_cache",
+        "address_verify_negative_expire_time", "address_verify_negative_refresh_time",
+        "address_verify_positive_expire_time", "address_verify_positive_refresh_time",
+        "address_verify_poll_count", "address_verify_poll_delay",
+        "address_verify_local_transport", "address_verify_virtual_transport",
+        "address_verify_relay_transport", "address_verify_default_transport",
+        "address_verify_sender_dependent_default_transport_maps", "address_verify_relayhost",
+        "address_verify_sender_dependent_relayhost_maps", "address_verify_transport_maps",
+        "unverified_recipient_reject_code", "unverified_recipient_defer_code",
+        "unverified_recipient_reject_reason", "unverified_sender_reject_code",
+        "unverified_sender_defer_code", "unverified_sender_reject_reason",
     )
 } | {
     f"{prefix}_{suffix}": EVERY_VALUE
@@ -187,6 +200,8 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
     "smtpd_tls_security_level": frozenset({"", "none", "encrypt"}),
     # Only as far as smtpd_milters go, which are answered as unreachable.
     "milter_default_action": frozenset({"accept", "tempfail"}),
+    "unverified_recipient_tempfail_action": frozenset({"defer", "defer_if_permit"}),
+    "unverified_sender_tempfail_action": frozenset({"defer", "defer_if_permit"}),
     "smtp_dns_support_level": frozenset({"", "disabled", "enabled"}),
     # The *_sender_login_mismatch restrictions read it; smtpd offers no
     # AUTH yet (issue 11), so with "yes" no client is ever logged in.

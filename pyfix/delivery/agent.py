@@ -28,6 +28,10 @@ DESCRIPTION
       as Postfix's defer_append(), the queue ID is added to the
       fast-flush log of the recipient's domain (pyfix.flush) when
       flush_init() was called in this process (AgentShell does).
+    A trace-only request (a verify(8) probe, sendmail -bv) is reported
+    instead (delivery/verify.py): "status=deliverable" for sent,
+    "status=undeliverable" for bounce and defer; the recipient is done
+    either way, so that a probe is neither retried nor bounced.
     If the bounce or defer log cannot be written, the recipient stays
     in the queue for a later attempt (nothing is lost).  An agent that
     runs as root (local, virtual, pipe) writes these logs with
@@ -38,7 +42,7 @@ DESCRIPTION
     rest with "mail transport unavailable" after a warning is logged.
 
     Parameters read: delay_logging_resolution_limit,
-    info_log_address_format, and what the
+    info_log_address_format, address_verify_service_name, and what the
     QueueLayout reads; the agent reads its own.
 
 DIAGNOSTICS
@@ -61,6 +65,7 @@ from pyfix.bounce.logfile import LogEntry, append_log
 from pyfix.delivery.dsn import DSN_NOTIFY_SUCCESS, Dsn
 from pyfix.delivery.request import (
     FLAG_RECORD,
+    TRACE_ONLY,
     DeliveryRequest,
     DeliveryResponse,
     RecipientResult,
@@ -68,6 +73,7 @@ from pyfix.delivery.request import (
     read_message,
     write_message,
 )
+from pyfix.delivery.verify import report_verify, trace_dsn
 from pyfix.flush.client import flush_add_recipient, flush_init
 from pyfix.log.printable import printable
 from pyfix.master.runtime import event_loop, preload
@@ -75,6 +81,7 @@ from pyfix.queue.errors import QueueError
 from pyfix.queue.layout import QueueLayout
 from pyfix.queue.reader import QueueFile
 from pyfix.smtp.logfields import log_address
+from pyfix.verify.protocol import DEL_RCPT_STAT_BOUNCE, DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK
 
 if TYPE_CHECKING:
     from pyfix.config.store import Config
@@ -198,6 +205,10 @@ class Delivery:
         self.external = True  # info_log_address_format
         self.owner: tuple[int, int] | None = None  # mail_owner, when running as root
         self.results: dict[int, RecipientResult] = {}
+        self.verify_service = "verify"  # address_verify_service_name
+
+    def append_trace(self, rcpt: RequestRecipient, dsn: Dsn) -> bool:
+        return self._append("trace", rcpt, dsn)
 
     @property
     def recipients(self) -> list[RequestRecipient]:
@@ -243,11 +254,27 @@ class Delivery:
     def _record(self, rcpt: RequestRecipient, status: str, dsn: Dsn) -> None:
         self.results[rcpt.offset] = RecipientResult(rcpt.offset, rcpt.address, status, dsn)
 
+    def _verify(self, rcpt: RequestRecipient, dsn: Dsn, relay: str | None,
+                addr_status: int) -> None:
+        """A trace-only request (verify.py): report instead of delivering."""
+        result = report_verify(self, rcpt, dsn, relay or self.relay, addr_status)
+        if result is None:  # not reported: the probe stays for a later attempt
+            self._record(rcpt, "deferred", dsn)
+            return
+        self._log(rcpt, dsn, result, relay)
+        self._done(rcpt)
+        self._record(rcpt, "sent" if addr_status == DEL_RCPT_STAT_OK else "bounced", dsn)
+
     def sent(self, rcpt: RequestRecipient, dsn: Dsn, relay: str | None = None) -> None:
         if rcpt.offset in self.results:
             return
-        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS or self.request.flags & FLAG_RECORD) \
-                and not self._append("trace", rcpt, dsn):
+        if self.request.flags & TRACE_ONLY:
+            self._verify(rcpt, dsn, relay, DEL_RCPT_STAT_OK)
+            return
+        record = self.request.flags & FLAG_RECORD
+        entry = trace_dsn(dsn, relay or self.relay) if record else dsn
+        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS or record) \
+                and not self._append("trace", rcpt, entry):
             self.defer(rcpt, Dsn.defer("cannot update mail queue trace log", "4.3.0"), relay)
             return
         self._log(rcpt, dsn, "sent", relay)
@@ -256,6 +283,9 @@ class Delivery:
 
     def bounce(self, rcpt: RequestRecipient, dsn: Dsn, relay: str | None = None) -> None:
         if rcpt.offset in self.results:
+            return
+        if self.request.flags & TRACE_ONLY:
+            self._verify(rcpt, dsn, relay, DEL_RCPT_STAT_BOUNCE)
             return
         if not self._append("bounce", rcpt, dsn):
             self.defer(rcpt, Dsn.defer("cannot update mail queue bounce log", "4.3.0"), relay)
@@ -266,6 +296,9 @@ class Delivery:
 
     def defer(self, rcpt: RequestRecipient, dsn: Dsn, relay: str | None = None) -> None:
         if rcpt.offset in self.results:
+            return
+        if self.request.flags & TRACE_ONLY:
+            self._verify(rcpt, dsn, relay, DEL_RCPT_STAT_DEFER)
             return
         self._append("defer", rcpt, dsn)
         self._log(rcpt, dsn, "deferred", relay)
@@ -301,6 +334,7 @@ class AgentShell:
         self.max_dig = ctx.config.get_int("delay_logging_resolution_limit")
         self.external = ctx.config.get("info_log_address_format").lower() != "internal"
         self.owner = mail_owner_ids(ctx.config) if os.geteuid() == 0 else None
+        self.verify_service = ctx.config.get("address_verify_service_name")
         flush_init(ctx.config, ctx.log.warn)
         self.idle: set[asyncio.StreamWriter] = set()  # connections between requests
         self.stopping = False
@@ -321,6 +355,7 @@ class AgentShell:
         delivery = Delivery(request, queue_file, self.layout, log, self.relay, self.max_dig)
         delivery.external = self.external
         delivery.owner = self.owner
+        delivery.verify_service = self.verify_service
         site_failure = ""
         try:
             if queue_file is None:

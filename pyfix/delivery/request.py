@@ -49,8 +49,27 @@ FLAG_USR_VRFY: Final = 1 << 1  # sendmail -bv: report, do not deliver
 FLAG_RECORD: Final = 1 << 2  # sendmail -v: record delivery in the trace log
 FLAG_CONN_STORE: Final = 1 << 8
 FLAG_BOUNCE_NONE: Final = 1 << 16  # never send a notice (double bounce)
+TRACE_ONLY: Final = FLAG_MTA_VRFY | FLAG_USR_VRFY  # report, never deliver
+
+# The queue file's trace_flags attribute holds Postfix's own bits
+# (DEL_REQ_FLAG_MTA_VRFY, _USR_VRFY, _RECORD); qmgr turns them into the
+# request flags above (request_flags()).
+TRACE_MTA_VRFY: Final = 1 << 8  # verify(8) probe
+TRACE_USR_VRFY: Final = 1 << 9  # sendmail -bv
+TRACE_RECORD: Final = 1 << 10  # sendmail -v
+_TRACE_TO_FLAGS: Final = ((TRACE_MTA_VRFY, FLAG_MTA_VRFY), (TRACE_USR_VRFY, FLAG_USR_VRFY),
+                          (TRACE_RECORD, FLAG_RECORD))
 
 MAX_LINE: Final = 64 * 1024 * 1024
+
+
+def request_flags(trace_flags: str | None) -> int:
+    """The request flags for a queue file's trace_flags attribute."""
+    try:
+        bits = int(trace_flags or "0")
+    except ValueError:
+        return 0
+    return sum(flag for trace, flag in _TRACE_TO_FLAGS if bits & trace)
 
 
 @dataclass

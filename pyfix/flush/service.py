@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from typing import TYPE_CHECKING
 
 from pyfix.config.store import Config, ExpansionError
@@ -66,7 +65,7 @@ from pyfix.flush.protocol import (
     parse_request,
     status_line,
 )
-from pyfix.master.runtime import preload
+from pyfix.master.runtime import preload, serve_unix
 from pyfix.queue.layout import QueueLayout
 from pyfix.queue.queue_id import queue_id_ok
 from pyfix.tables.base import TableError
@@ -158,22 +157,6 @@ class FlushServer:
             self.refresh(after)
 
 
-async def _serve(ctx: ServiceContext, server: FlushServer, wakeup: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(signum, stop.set)
-    servers = [await asyncio.start_unix_server(server.client, sock=sock)
-               for sock in ctx.listeners]
-    while not stop.is_set():
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), wakeup if wakeup > 0 else None)
-        if not stop.is_set():
-            server.refresh(server.refresh_time)
-    for unix_server in servers:
-        unix_server.close()
-
-
 def serve(ctx: ServiceContext) -> None:
     try:
         server = FlushServer(ctx.config, ctx.log)
@@ -186,6 +169,7 @@ def serve(ctx: ServiceContext) -> None:
     ctx.drop_privileges()
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(_serve(ctx, server, wakeup))
+        loop.run_until_complete(serve_unix(ctx.listeners, server.client, wakeup,
+                                           lambda: server.refresh(server.refresh_time)))
     finally:
         loop.close()

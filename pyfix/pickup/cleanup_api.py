@@ -35,7 +35,10 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
+
+if TYPE_CHECKING:
+    from pyfix.cleanup.origin import Origin
 
 CLEANUP_FLAG_BOUNCE: Final = 1 << 0
 CLEANUP_FLAG_FILTER: Final = 1 << 1
@@ -80,7 +83,7 @@ class CleanupStreamAPI(Protocol):
 
 
 class CleanupServiceAPI(Protocol):
-    def open(self, sender: str, flags: int, *,
+    def open(self, sender: str, flags: int, *, origin: Origin | None = None,
              arrival: float | None = None) -> CleanupStreamAPI: ...
 
 

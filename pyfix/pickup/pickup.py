@@ -32,10 +32,11 @@ DESCRIPTION
     pyfix's cleanup takes the envelope through its API rather than as
     records, so pickup reads the envelope segment before it opens the
     cleanup stream; the "no envelope sender" warning therefore names
-    the maildrop file.  Not passed on yet: the full
-    name and named attributes other than the DSN ones (the cleanup API
-    has no place for them).  The arrival time (T record, else the file's
-    mtime) goes to cleanup's open().
+    the maildrop file.  Passed on: the full name (F), the DSN
+    attributes and trace_flags (sendmail -bv, -v).  Not passed on yet:
+    other named attributes (the cleanup API has no place for them).
+    The arrival time (T record, else the file's mtime) goes to
+    cleanup's open().
 
     Parameters read: myhostname, mail_name, line_length_limit,
     mail_owner, receive_override_options, smtputf8_autodetect_classes
@@ -58,6 +59,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
 from pyfix.cleanup.missing import mail_date
+from pyfix.cleanup.origin import Origin
 from pyfix.pickup.cleanup_api import (
     CLEANUP_STAT_BAD,
     CLEANUP_STAT_RCPT,
@@ -70,6 +72,7 @@ from pyfix.queue.record_stream import RecordReader
 from pyfix.queue.records import (
     ATTR_DSN_NOTIFY,
     ATTR_DSN_ORCPT,
+    ATTR_TRACE_FLAGS,
     CONTENT_TYPES,
     ENVELOPE_TYPES,
     EXTRACT_TYPES,
@@ -78,6 +81,7 @@ from pyfix.queue.records import (
     REC_TYPE_ERTO,
     REC_TYPE_FILT,
     REC_TYPE_FROM,
+    REC_TYPE_FULL,
     REC_TYPE_NORM,
     REC_TYPE_ORCP,
     REC_TYPE_RCPT,
@@ -127,11 +131,15 @@ class _Segment:
     _orig: str | None = None
     _notify: int = 0
     _orcpt: str | None = None
+    trace_flags: int = 0
+    fullname: str | None = None
 
     def record(self, rec_type: int, data: bytes) -> None:
         text = data.decode("utf-8", "surrogateescape")
         if rec_type == REC_TYPE_FROM and self.sender is None:
             self.sender = text
+        elif rec_type == REC_TYPE_FULL and self.fullname is None:
+            self.fullname = text
         elif rec_type == REC_TYPE_TIME:
             seconds, usec = parse_time(data)
             self.arrival = seconds + usec / 1_000_000
@@ -146,6 +154,8 @@ class _Segment:
                 self._notify = int(value) if value.isdigit() else 0
             elif name == ATTR_DSN_ORCPT:
                 self._orcpt = value
+            elif name == ATTR_TRACE_FLAGS and value.isdigit():
+                self.trace_flags = int(value)
         elif rec_type == REC_TYPE_RCPT:
             self.recipients.append(_Rcpt(text, self._orig, self._notify, self._orcpt))
             self._orig, self._notify, self._orcpt = None, 0, None
@@ -223,7 +233,9 @@ def _pickup(fp: BinaryIO, path: str, st: os.stat_result, cleanup: CleanupService
                                  settings.autodetect_classes, requeued)
     # Postfix < 2.3 maildrop files have no time record: use the mtime.
     arrival = envelope.arrival if envelope.arrival is not None else st.st_mtime
-    stream = cleanup.open(envelope.sender, flags, arrival=arrival)
+    stream = cleanup.open(envelope.sender, flags, arrival=arrival,
+                          origin=Origin(fullname=envelope.fullname,
+                                        trace_flags=envelope.trace_flags))
     try:
         return _copy(reader, stream, envelope, maildrop_id, st, requeued, settings, info, warn)
     except _BadFile as exc:

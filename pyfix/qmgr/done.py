@@ -18,7 +18,8 @@ DESCRIPTION
     3. otherwise, when some recipients remain and the warning time has
        come ($delay_warning_time), a delay notice is sent once;
     4. when nothing remains, recipients that asked for DSN SUCCESS get
-       their notice from the trace log, the queue file is removed and
+       their notice from the trace log (a delivery report for sendmail
+       -bv and -v, whose trace_flags say so), the queue file is removed and
        "QUEUEID: removed" is logged;
     5. otherwise the message moves to the deferred queue with its
        modification time set to the next attempt: now plus its age,
@@ -39,11 +40,13 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from pyfix.delivery.request import request_flags
 from pyfix.log.maillog import MailLog
 from pyfix.qmgr.message import ActiveMessage
 from pyfix.qmgr.settings import QmgrSettings
 from pyfix.queue.envelope import QueueMessage
 from pyfix.queue.layout import ACTIVE, BOUNCE, DEFERRED, TRACE, QueueLayout
+from pyfix.queue.records import ATTR_TRACE_FLAGS
 from pyfix.smtp.logfields import log_address
 
 
@@ -51,7 +54,7 @@ class Notices(Protocol):
     def bounce_flush(self, message: QueueMessage) -> bool: ...
     def defer_flush(self, message: QueueMessage) -> bool: ...
     def delay_warning(self, message: QueueMessage) -> bool: ...
-    def trace_flush(self, message: QueueMessage) -> bool: ...
+    def trace_flush(self, message: QueueMessage, flags: int = 0) -> bool: ...
 
 
 def _nonempty(path: str) -> bool:
@@ -119,7 +122,9 @@ class MessageDone:
                 except (OSError, ValueError) as exc:
                     self.log.warn(f"{qid}: update warning time: {exc}")
         trace = _nonempty(self.layout.path(TRACE, qid))
-        if not keep and trace and not self._notice(self.notices.trace_flush, message):
+        flags = request_flags(message.attributes.get(ATTR_TRACE_FLAGS))
+        if not keep and trace and not self._notice(
+                lambda m: self.notices.trace_flush(m, flags), message):
             keep = True
         if keep:
             self.defer(msg)

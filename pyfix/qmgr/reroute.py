@@ -33,10 +33,9 @@ DESCRIPTION
     The decision is made once per message (message_reroute()); per
     recipient only the next hop fallback remains.
 
-    Postfix skips the filter for address verification probes
-    (trace-only messages); pyfix's qmgr does not deliver such probes
-    (sendmail -bv and verify(8) are not implemented), so it filters
-    every message.
+    As Postfix does, the content filter is skipped for trace-only
+    messages (verify(8) probes and sendmail -bv, whose trace_flags
+    say so): they go where their recipients resolve to.
 
     Parameters read: default_filter_nexthop, myhostname (through
     QmgrSettings).
@@ -51,7 +50,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyfix.address.quote import quote_822_local, unquote_822_local
+from pyfix.delivery.request import FLAG_MTA_VRFY, FLAG_USR_VRFY, request_flags
 from pyfix.queue.envelope import QueueMessage
+from pyfix.queue.records import ATTR_TRACE_FLAGS
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def message_reroute(message: QueueMessage,
     if message.redirect:
         external = canonical(quote_822_local(message.redirect))
         return Reroute(redirect=unquote_822_local(external))
-    if message.content_filter:
+    if message.content_filter and not request_flags(
+            message.attributes.get(ATTR_TRACE_FLAGS)) & (FLAG_MTA_VRFY | FLAG_USR_VRFY):
         transport, _, nexthop = message.content_filter.partition(":")
         return Reroute(transport=transport, nexthop=nexthop)
     return None

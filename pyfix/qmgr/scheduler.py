@@ -58,10 +58,12 @@ from pyfix.delivery.request import (
     DeliveryRequest,
     DeliveryResponse,
     RequestRecipient,
+    request_flags,
 )
 from pyfix.qmgr.message import ERROR, RETRY, ActiveMessage
 from pyfix.qmgr.settings import TransportSettings
 from pyfix.queue.envelope import Recipient
+from pyfix.queue.records import ATTR_TRACE_FLAGS
 
 TRANSPORT_UNAVAILABLE = "mail transport unavailable"
 
@@ -217,6 +219,7 @@ class Scheduler:
             smtputf8=message.size.smtputf8, client=client,
             attributes={k: v for k, v in message.attributes.items()
                         if not k.startswith("client_")},
+            flags=request_flags(message.attributes.get(ATTR_TRACE_FLAGS)),
         )
 
     async def _call_agent(self, transport: Transport, request: DeliveryRequest,

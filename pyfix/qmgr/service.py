@@ -33,7 +33,8 @@ DESCRIPTION
     that cannot be reached either does qmgr defer them itself, logged
     with relay=none, as in Postfix (scheduler.py).
 
-    Parameters read: cleanup_service_name, rewrite_service_name, and
+    Parameters read: cleanup_service_name, rewrite_service_name,
+    address_verify_service_name (probes that qmgr settles itself), and
     those of QmgrSettings, TransportSettings, the resolver and the
     bounce library.
 
@@ -53,6 +54,7 @@ from typing import TYPE_CHECKING
 
 from pyfix.delivery.agent import Delivery
 from pyfix.delivery.dsn import Dsn
+from pyfix.delivery.request import FLAG_MTA_VRFY, request_flags
 from pyfix.flush.client import flush_init
 from pyfix.log.printable import printable
 from pyfix.master.runtime import event_loop, preload
@@ -73,6 +75,7 @@ from pyfix.queue.layout import (
     QueueLayout,
 )
 from pyfix.queue.queue_id import queue_id_ok
+from pyfix.queue.records import ATTR_TRACE_FLAGS
 from pyfix.rewrite.rewrite import LOCAL
 from pyfix.rewrite.service import TrivialRewrite
 
@@ -96,7 +99,9 @@ class Qmgr:
         self.layout = QueueLayout.from_config(config)
         self.settings = QmgrSettings.from_config(config)
         flush_init(config, log.warn)  # deferrals qmgr logs itself go to fast-flush logs too
-        self.resolver = TrivialRewrite.for_client(config).resolver
+        rewrite = TrivialRewrite.for_client(config)
+        self.resolver = rewrite.resolver
+        self.verifier = rewrite.verifier  # address_verify_*: verify(8) probes
         self.done = MessageDone(self.layout, self.settings,
                                 notices if notices is not None else _notices(config, log), log)
         self.transport_settings: dict[str, TransportSettings] = {}
@@ -109,7 +114,7 @@ class Qmgr:
         self.flush = False
         self.backlogged = False  # the last scan stopped at the active queue limits
         self.flush_incoming = False  # "F": the next incoming scan is a flush
-        self.route_cache: dict[tuple[str, str, bool], Route] = {}
+        self.route_cache: dict[tuple[str, str, bool, bool], Route] = {}
         self.route_time = 0.0
 
     def settings_for(self, transport: str) -> TransportSettings:
@@ -185,14 +190,17 @@ class Qmgr:
         assert self.scheduler is not None
         groups: dict[tuple[str, str, str], list[tuple[Recipient, str]]] = {}
         reroute = message_reroute(msg.message, self.canonical)
+        # a verify(8) probe goes where address_verify_transport_maps & co. say
+        probe = bool(request_flags(msg.message.attributes.get(ATTR_TRACE_FLAGS))
+                     & FLAG_MTA_VRFY)
         pending = msg.message.pending()
         if reroute is not None and reroute.redirect:  # once, to the redirect address
             pending = pending[:1]
         for rcpt in pending:
             if reroute is None:
-                route = self.route(rcpt.address, msg.sender)
+                route = self.route(rcpt.address, msg.sender, probe)
             elif reroute.redirect:
-                route = self.route(reroute.redirect, msg.sender)
+                route = self.route(reroute.redirect, msg.sender, probe)
             else:
                 route = self.filter_route(reroute, rcpt.address)
             if route.discard:
@@ -229,7 +237,7 @@ class Qmgr:
             flush=self.flush, delimiter=settings.recipient_delimiter,
             recipient_limit=lambda name: self.settings_for(name).recipient_limit)
 
-    def route(self, address: str, sender: str) -> Route:
+    def route(self, address: str, sender: str, probe: bool = False) -> Route:
         """route_recipient(), remembered for a second: a burst of mail to
         the same addresses resolves each once (Postfix's resolve client
         keeps its last answer); table changes show within the second."""
@@ -237,11 +245,11 @@ class Qmgr:
         if now - self.route_time > 1.0:
             self.route_cache.clear()
             self.route_time = now
-        key = (address, sender, self.flush)
+        key = (address, sender, self.flush, probe)
         route = self.route_cache.get(key)
         if route is None:
             route = route_recipient(
-                self.resolver, address, sender,
+                self.verifier if probe else self.resolver, address, sender,
                 defer_transports=self.settings.defer_transports, flush=self.flush,
                 double_bounce_sender=self.settings.double_bounce_sender,
                 delimiter=self.settings.recipient_delimiter,
@@ -258,8 +266,10 @@ class Qmgr:
         job = recipients or Job(msg, "", [])
         request = self.scheduler.request_for(self.scheduler.transport("retry"), job)
         request.handoff_time = 0.0
-        return Delivery(request, msg.queue_file, self.layout, self.log, "none",
-                        self.config.get_int("delay_logging_resolution_limit"))
+        delivery = Delivery(request, msg.queue_file, self.layout, self.log, "none",
+                            self.config.get_int("delay_logging_resolution_limit"))
+        delivery.verify_service = self.config.get("address_verify_service_name")
+        return delivery
 
     def discard_double_bounce(self, msg: ActiveMessage, rcpt: Recipient, address: str) -> None:
         delivery = self._delivery(msg, Job(msg, "", [(rcpt, address)]))

@@ -85,10 +85,11 @@ REGULAR = Personality(
     "local_transport", "virtual_transport", "relay_transport", "default_transport",
     "sender_dependent_default_transport_maps", "relayhost",
     "sender_dependent_relayhost_maps", "transport_maps")
-VERIFY = Personality(*(f"address_verify_{name}" for name in (
-    "local_transport", "virtual_transport", "relay_transport", "default_transport",
-    "sender_dependent_default_transport_maps", "relayhost",
-    "sender_dependent_relayhost_maps", "transport_maps")))
+VERIFY = Personality(
+    "address_verify_local_transport", "address_verify_virtual_transport",
+    "address_verify_relay_transport", "address_verify_default_transport",
+    "address_verify_sender_dependent_default_transport_maps", "address_verify_relayhost",
+    "address_verify_sender_dependent_relayhost_maps", "address_verify_transport_maps")
 
 
 class ResolveFailure(Exception):

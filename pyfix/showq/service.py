@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from pyfix.config.store import Config, ExpansionError
+from pyfix.master.runtime import serve_unix
 from pyfix.queue.layout import QueueLayout
 from pyfix.showq.listing import QueueEntry, scan_queue
 from pyfix.showq.protocol import END_LINE, PROTOCOL_LINE, encode_entry
@@ -87,18 +87,6 @@ def _take(scan: Iterator[QueueEntry]) -> list[QueueEntry]:
     return batch
 
 
-async def _serve(ctx: ServiceContext, lister: Lister) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(signum, stop.set)
-    servers = [await asyncio.start_unix_server(lister.client, sock=sock)
-               for sock in ctx.listeners]
-    await stop.wait()
-    for server in servers:
-        server.close()
-
-
 def serve(ctx: ServiceContext) -> None:
     try:
         lister = Lister(ctx.config, ctx.log)
@@ -109,6 +97,6 @@ def serve(ctx: ServiceContext) -> None:
     ctx.drop_privileges()
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(_serve(ctx, lister))
+        loop.run_until_complete(serve_unix(ctx.listeners, lister.client))
     finally:
         loop.close()

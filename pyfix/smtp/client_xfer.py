@@ -12,7 +12,9 @@ DESCRIPTION
     without, MAIL FROM alone.  on_response() takes each reply and
     returns the commands that come next (none while the batch is being
     answered).  When DATA was accepted (354), need_content is set: the
-    caller sends the content and end_of_data().
+    caller sends the content and end_of_data().  With verify_only (an
+    address verification probe, smtp_address_verify_target = rcpt) no
+    DATA is sent: the reply to each RCPT TO is that recipient's outcome.
 
     The outcome of each recipient (by index) is recorded in results:
 
@@ -138,12 +140,14 @@ class Transaction:
     _rcpt_replies: int = 0
     _dot_replies: int = 0
     _sent_rcpts: int = 0
+    verify_only: bool = False  # an address probe: no DATA, RCPT TO decides
 
     def start(self) -> list[Command]:
         commands: list[Command] = [MailFrom(self.sender, self.mail_params)]
         if self.pipelining:
             commands.extend(self._rcpt(i) for i in range(len(self.recipients)))
-            commands.append(Data())
+            if not self.verify_only:
+                commands.append(Data())
             self._sent_rcpts = len(self.recipients)
         return commands
 
@@ -157,6 +161,9 @@ class Transaction:
                 self.results[index] = Outcome(False, reply, request)
 
     def _next_rcpt(self) -> list[Command]:
+        if self.verify_only and self._rcpt_replies == len(self.recipients):
+            self.finished = True  # every RCPT TO answered: that is the outcome
+            return []
         if self.pipelining:
             return []
         if self._sent_rcpts < len(self.recipients):
@@ -183,6 +190,8 @@ class Transaction:
             if not self.mail_rejected:
                 if reply.kind == 2:
                     self.accepted.append(index)
+                    if self.verify_only:
+                        self.results[index] = Outcome(True, reply, command.request)
                 else:
                     self.results[index] = Outcome(False, reply, command.request)
             return self._next_rcpt()

@@ -2,7 +2,7 @@
     pyfix.tables.mkmap - create or update a table file (postmap, postalias)
 
 SUMMARY
-    mkmap_open(), open_for_update(), BULK_TYPES, READ_ONLY_TYPES
+    mkmap_open(), open_for_update(), open_writable(), BULK_TYPES, READ_ONLY_TYPES
 
 DESCRIPTION
     mkmap_open() is Postfix's mkmap_open(): it returns a table whose
@@ -18,6 +18,9 @@ DESCRIPTION
     types open writable; the types that Postfix opens only read-only
     (READ_ONLY_TYPES) are refused with Postfix's message; other types
     open read-only and their delete() says it is not supported.
+
+    open_writable() opens a file table that a daemon reads and changes
+    in place, created when missing (verify(8)'s address_verify_map).
 
     In every case the DUP_WARN flag is added, as Postfix's mkmap does.
 
@@ -132,6 +135,12 @@ def _open_writable(dict_type: str, name: str, flags: int, create: bool) -> Table
     if dict_type == "cdb":
         return cdb_table.open_update(name, flags)
     return db_table.open_update_typed(dict_type, name, flags, create)
+
+
+def open_writable(dict_type: str, name: str, flags: int) -> Table:
+    """A table that a daemon reads and changes in place, created when
+    missing (verify(8)'s address_verify_map)."""
+    return _open_writable(dict_type, name, flags, create=True)
 
 
 def open_for_update(dict_type: str, name: str, flags: int) -> Table:

@@ -20,11 +20,13 @@ import pytest
 from pyfix.queue.records import REC_TYPE_FROM, REC_TYPE_FULL, REC_TYPE_TIME, iter_records
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "maildrop"
-CASES = ["args", "extract", "dsn", "longline", "dotstop", "username", "norcpt", "empty-t"]
+CASES = ["args", "extract", "dsn", "longline", "dotstop", "username", "norcpt", "empty-t",
+         "verify", "verify-v", "verify-t"]
 MESSAGES = {
     "args": "message1.eml", "longline": "message1.eml", "extract": "message2.eml",
     "dotstop": "message2.eml", "dsn": "message3.eml", "username": "message3.eml",
-    "norcpt": "message3.eml", "empty-t": "message3.eml",
+    "norcpt": "message3.eml", "empty-t": "message3.eml", "verify": "message1.eml",
+    "verify-v": "message1.eml", "verify-t": "message2.eml",
 }
 
 
@@ -65,7 +67,7 @@ def _normalize(recs: list[tuple[str, bytes]], case: str) -> list[tuple[str, byte
     for rec_type, data in recs:
         if rec_type == chr(REC_TYPE_TIME):
             continue
-        if rec_type == chr(REC_TYPE_FULL) and case != "args":
+        if rec_type == chr(REC_TYPE_FULL) and case not in ("args", "verify"):
             continue
         if rec_type == chr(REC_TYPE_FROM) and case == "username":
             data = b"<login>"
@@ -123,12 +125,25 @@ def test_sendmail_usage_errors(tmp_path: Path, args: list[str], status: int, tex
     assert (result.returncode, result.stderr.decode()) == (status, text)
 
 
-def test_sendmail_modes_not_there_yet(tmp_path: Path) -> None:
+def test_sendmail_daemon_mode_is_postfix_start(tmp_path: Path) -> None:
     etc = make_instance(tmp_path)
-    for args in (["-bv"], ["-bd"]):  # -bp, -q, -bs: tests/cli/test_postqueue.py, test_sendmail_bs.py
-        result = run_cmd("pyfix.cli.sendmail", etc, args, b"")
-        assert result.returncode == 69
-        assert result.stderr.startswith(b"sendmail: fatal: ")
+    result = run_cmd("pyfix.cli.sendmail", etc, ["-bd"], b"")  # -bp, -q, -bs: test_postqueue.py,
+    assert result.returncode == 69                             # test_sendmail_bs.py
+    assert result.stderr.startswith(b"sendmail: fatal: ")
+
+
+def test_sendmail_bv_reads_no_message_and_says_where_the_report_goes(tmp_path: Path) -> None:
+    etc = make_instance(tmp_path)
+    # stdin stays open and unread (Postfix's -bv does not read it)
+    proc = subprocess.Popen([sys.executable, "-m", "pyfix.cli.sendmail", "-f", "s@example.org",
+                             "-bv", "a@example.com"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "MAIL_CONFIG": str(etc)})
+    out, _err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert out == b"Mail Delivery Status Report will be mailed to <s@example.org>.\n"
+    (path,) = maildrop_files(etc)
+    assert ("A", b"trace_flags=512") in records(path)
 
 
 def test_sendmail_wakes_up_pickup_socket(tmp_path: Path) -> None:

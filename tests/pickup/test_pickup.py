@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pyfix.cleanup import CleanupService
+from pyfix.cleanup.origin import Origin
 from pyfix.config.load import load_config
 from pyfix.log.maillog import MailLog
 from pyfix.pickup.cleanup_api import (
@@ -51,6 +52,7 @@ class RecordingStream:
     lines: list[tuple[bytes, bool]] = field(default_factory=list)
     state: str = "open"
     arrival: float | None = None
+    origin: Origin | None = None
     result: Result = field(default_factory=lambda: Result("ABCDE12345"))
 
     def add_recipient(self, addr: str, orig: str | None, notify: int,
@@ -76,9 +78,11 @@ class RecordingCleanup:
     streams: list[RecordingStream] = field(default_factory=list)
     result: Result | None = None
 
-    def open(self, sender: str, flags: int, *, arrival: float | None = None) -> RecordingStream:
+    def open(self, sender: str, flags: int, *, origin: Origin | None = None,
+             arrival: float | None = None) -> RecordingStream:
         stream = RecordingStream(sender, flags)
         stream.arrival = arrival
+        stream.origin = origin
         if self.result is not None:
             stream.result = self.result
         self.streams.append(stream)
@@ -128,6 +132,18 @@ def test_long_lines_and_dsn(tmp_path: Path) -> None:
     shutil.copy(GOLDEN / "dsn" / "maildrop-file", path)
     _, cleanup, _ = run(path)
     assert cleanup.streams[0].recipients == [("alice@example.com", None, 10, None)]
+
+
+def test_full_name_and_trace_flags_go_to_cleanup(tmp_path: Path) -> None:
+    """sendmail -bv's trace_flags=512, and the F record (real Postfix's
+    maildrop files)."""
+    path = tmp_path / "F03"
+    shutil.copy(GOLDEN / "verify" / "maildrop-file", path)
+    _, cleanup, _ = run(path)
+    assert cleanup.streams[0].origin == Origin(fullname="root", trace_flags=512)
+    shutil.copy(GOLDEN / "args" / "maildrop-file", path)
+    _, cleanup, _ = run(path)
+    assert cleanup.streams[0].origin == Origin(fullname="Full Name")
 
 
 def write_maildrop(path: Path, records: list[tuple[str, bytes]]) -> None:

@@ -211,3 +211,37 @@ def test_esmtp_parameters() -> None:
     assert not hidden.pipelining
     bad = parse_ehlo(ServerReply.from_lines(["250-x", "250 SIZE big"]), namaddrport="h[a]:25")
     assert bad.warnings == ['bad EHLO SIZE limit "big" from h[a]:25']
+
+
+def test_verify_probe_stops_after_rcpt_with_pipelining() -> None:
+    xfer = Transaction("", (), [("r1@x", ()), ("r2@x", ())], pipelining=True,
+                       verify_only=True)
+    commands = xfer.start()
+    assert [type(c) for c in commands] == [MailFrom, RcptTo, RcptTo]  # no DATA
+    ok = ServerReply.from_lines(["250 2.1.5 Ok"])
+    no = ServerReply.from_lines(["550 5.1.1 no such user"])
+    assert xfer.on_response(Response(commands[0], ok)) == []
+    assert xfer.on_response(Response(commands[1], ok)) == []
+    assert not xfer.finished
+    assert xfer.on_response(Response(commands[2], no)) == []
+    assert xfer.finished and not xfer.need_content
+    assert {i: (o.ok, o.reply.code, o.request) for i, o in xfer.results.items()} == {
+        0: (True, 250, "RCPT TO command"), 1: (False, 550, "RCPT TO command")}
+
+
+def test_verify_probe_without_pipelining() -> None:
+    xfer = Transaction("", (), [("r1@x", ())], verify_only=True)
+    ok = ServerReply.from_lines(["250 ok"])
+    [mail] = xfer.start()
+    [rcpt] = xfer.on_response(Response(mail, ok))
+    assert xfer.on_response(Response(rcpt, ok)) == []
+    assert xfer.finished and xfer.results[0].ok
+
+
+def test_verify_probe_with_mail_rejected_under_pipelining_ends() -> None:
+    xfer = Transaction("", (), [("r1@x", ())], pipelining=True, verify_only=True)
+    mail, rcpt = xfer.start()
+    assert xfer.on_response(Response(mail, ServerReply.from_lines(["553 no"]))) == []
+    assert xfer.on_response(Response(rcpt, ServerReply.from_lines(["503 need MAIL"]))) == []
+    assert xfer.finished
+    assert xfer.results[0].request == "MAIL FROM command"

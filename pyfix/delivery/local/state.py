@@ -22,6 +22,8 @@ DESCRIPTION
     recipient as orig_to).  Only at the end does the run decide about
     the queue file: the recipient is done when nothing in the tree was
     deferred (bounced is done too), and stays in the queue otherwise.
+    A trace-only request (verify probe, sendmail -bv) reports each
+    outcome instead (delivery/verify.py) and is done.
 
     Parameters read: none; the agent passes duplicate_filter_limit.
 
@@ -42,8 +44,10 @@ from pyfix.bounce.logfile import LogEntry, append_log
 from pyfix.delivery.agent import delivery_log_line
 from pyfix.delivery.dsn import DSN_NOTIFY_SUCCESS, Dsn
 from pyfix.delivery.mailbox.worker import effective_ids
-from pyfix.delivery.request import FLAG_RECORD, RecipientResult, RequestRecipient
+from pyfix.delivery.request import FLAG_RECORD, TRACE_ONLY, RecipientResult, RequestRecipient
+from pyfix.delivery.verify import report_verify, trace_dsn
 from pyfix.log.printable import printable
+from pyfix.verify.protocol import DEL_RCPT_STAT_BOUNCE, DEL_RCPT_STAT_DEFER, DEL_RCPT_STAT_OK
 
 if TYPE_CHECKING:
     from pyfix.delivery.agent import Delivery
@@ -143,11 +147,26 @@ class RecipientRun:
             return False
         return True
 
+    def _verify(self, attr: MsgAttr, dsn: Dsn, addr_status: int) -> int:
+        """A trace-only request: report (delivery/verify.py), never deliver."""
+        word = report_verify(self.delivery, attr.rcpt, dsn, self.relay, addr_status)
+        if word is None:
+            self.outcome = "deferred"
+            self.last_dsn = Dsn.defer("mail system error", "4.3.0")
+            return FAIL
+        self._log(attr.rcpt, dsn, word)
+        if self.last_dsn is None:
+            self.last_dsn = dsn
+        return OK
+
     def sent(self, attr: MsgAttr, dsn: Dsn) -> int:
+        if self.delivery.request.flags & TRACE_ONLY:
+            return self._verify(attr, dsn, DEL_RCPT_STAT_OK)
         rcpt = attr.rcpt
-        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS
-                or self.delivery.request.flags & FLAG_RECORD) \
-                and not self._append("trace", rcpt, dsn):
+        record = self.delivery.request.flags & FLAG_RECORD
+        entry = trace_dsn(dsn, self.relay) if record else dsn
+        if (rcpt.dsn_notify & DSN_NOTIFY_SUCCESS or record) \
+                and not self._append("trace", rcpt, entry):
             return self.defer(attr, Dsn.defer("cannot update mail queue trace log", "4.3.0"))
         self._log(rcpt, dsn, "sent")
         if self.last_dsn is None:
@@ -159,6 +178,8 @@ class RecipientRun:
         self._append("trace", attr.rcpt, dsn)
 
     def bounce(self, attr: MsgAttr, dsn: Dsn) -> int:
+        if self.delivery.request.flags & TRACE_ONLY:
+            return self._verify(attr, dsn, DEL_RCPT_STAT_BOUNCE)
         if not self._append("bounce", attr.rcpt, dsn):
             return self.defer(attr, Dsn.defer("cannot update mail queue bounce log", "4.3.0"))
         self._log(attr.rcpt, dsn, "bounced")
@@ -168,6 +189,8 @@ class RecipientRun:
         return OK
 
     def defer(self, attr: MsgAttr, dsn: Dsn) -> int:
+        if self.delivery.request.flags & TRACE_ONLY:
+            return self._verify(attr, dsn, DEL_RCPT_STAT_DEFER)
         self._append("defer", attr.rcpt, dsn)
         self._log(attr.rcpt, dsn, "deferred")
         self.outcome = "deferred"

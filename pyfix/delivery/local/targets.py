@@ -84,10 +84,8 @@ from pyfix.delivery.mailbox import (
     run_in_child,
     write_maildir,
 )
-from pyfix.delivery.request import FLAG_MTA_VRFY, FLAG_USR_VRFY
+from pyfix.delivery.request import TRACE_ONLY
 from pyfix.tables.base import TableError
-
-TRACE_ONLY = FLAG_MTA_VRFY | FLAG_USR_VRFY
 
 
 class TargetSteps(EngineBase):

@@ -21,6 +21,9 @@ DESCRIPTION
     - the transaction (pyfix.smtp.client_xfer): a message over the
       server's SIZE limit is not sent; replies become per-recipient
       results: "host X said: REPLY (in reply to COMMAND)".
+      A trace-only request (verify probe, sendmail -bv) stops after the
+      RCPT TO replies (smtp_address_verify_target = rcpt): no DATA, and
+      the session is reset (RSET) for reuse, or ends with QUIT.
 
     A soft failure (4xx, or a lost connection) on a server that is not
     the last one keeps the recipient for the next server, with an
@@ -41,7 +44,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from pyfix.delivery.dsn import DSN_NOTIFY_SUCCESS, Dsn
-from pyfix.delivery.request import RequestRecipient
+from pyfix.delivery.request import TRACE_ONLY, RequestRecipient
 from pyfix.delivery.smtp.nexthop import LookupFailure, Target, parse_destination
 from pyfix.delivery.smtp.session import ConnectFailure, Session, SessionError, open_session
 from pyfix.queue.errors import QueueFileCorrupt
@@ -200,7 +203,8 @@ class SmtpDelivery:
                         request.dsn_ret, smtputf8),
             [(r.address, rcpt_params(features, r.dsn_orcpt, r.orig_address, r.dsn_notify,
                                      smtputf8)) for r in rcpts],
-            lmtp=self.settings.lmtp, pipelining=features.pipelining)
+            lmtp=self.settings.lmtp, pipelining=features.pipelining,
+            verify_only=bool(request.flags & TRACE_ONLY))
         self.delivery.conn_use = session.reuse_count + 1 if session.reuse_count else 0
         self.delivery.connected()
         await session.send(xfer.start())
@@ -224,7 +228,7 @@ class SmtpDelivery:
             self._report(xfer, rcpts, reported)
         self._report(xfer, rcpts, reported)
         failed = not xfer.results or not all(o.ok for o in xfer.results.values())
-        if failed and session.cacheable and session.alive:
+        if (failed or xfer.verify_only) and session.cacheable and session.alive:
             await session.send([Rset()])
             if (await session.response()).reply.kind != 2:
                 session.cacheable = False

@@ -29,4 +29,5 @@ from pyfix.smtpd.checks import (  # noqa: F401  (registration)
     login,
     relay,
     unlisted,
+    verify,
 )

@@ -157,6 +157,37 @@ class Context:
         self.depth = 0
         # (level, text) lines that Postfix logs after the stage's reject line
         self.after: list[tuple[str, str]] = []
+        # the first temporary failure of this evaluation that waits for its
+        # end: given only if nothing rejects (defer_if_permit semantics)
+        self.pending: Verdict | None = None
+        # those that the client, helo and sender stages left when they ran
+        # on their own (smtpd_delay_reject = no): they wait for RCPT
+        self.early: dict[str, Verdict] = {}
+
+    def defer_if_permit(self, verdict: Verdict) -> None:
+        """A 4xx that applies only if the request would otherwise be accepted."""
+        if self.pending is None:
+            self.pending = verdict
+
+    def keep(self, stage: str) -> None:
+        """The end of an early stage that accepted: its pending defer
+        waits for RCPT (and replaces what that stage left before)."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            self.early.pop(stage, None)
+        else:
+            self.early[stage] = pending
+
+    def settle(self, verdict: Verdict, early: bool = True) -> Verdict:
+        """A final verdict: unless verdict rejects, the first pending
+        defer (the early stages' first, with early); this evaluation's is
+        cleared either way."""
+        pending, self.pending = self.pending, None
+        if verdict.rejects:
+            return verdict
+        waiting = [*self.early.values()] if early else []
+        waiting += [pending] if pending is not None else []
+        return waiting[0] if waiting else verdict
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""

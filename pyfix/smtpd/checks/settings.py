@@ -54,6 +54,8 @@ class CheckSettings:
     relay_before_rcpt_compat: bool = False
     tables: dict[str, Maps] = field(default_factory=dict)
     _dns: Resolver | None = None
+    # settings that a family of restrictions reads once (verify.py: "verify")
+    family: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         cfg = self.config

@@ -20,15 +20,19 @@ DESCRIPTION
         ETRN         smtpd_etrn_restrictions
 
     Each list ends at its first OK; a REJECT or DEFER ends the stage with
-    its reply.
+    its reply.  A temporary failure that a restriction holds back
+    (Context.defer_if_permit(): reject_unverified_*'s tempfail action)
+    is the reply only when nothing rejects; one that the client, helo or
+    sender stage leaves when it runs on its own (smtpd_delay_reject =
+    no) waits for each RCPT (and ETRN), as Postfix's does.  An unknown or
+    unimplemented restriction fails closed (engine.py).
 
     smtpd_reject_unlisted_recipient runs reject_unlisted_recipient's
     test (unlisted.py) after both recipient lists, even when they
     permit.  smtpd_reject_unlisted_sender runs reject_unlisted_sender's
     test right after smtpd_sender_restrictions, even when it permits:
     at MAIL FROM, or at each RCPT TO with smtpd_delay_reject = yes,
-    before the recipient lists.  An unknown or unimplemented restriction fails closed
-    (engine.py).
+    before the recipient lists.
 
     compatibility_level, as Postfix 3.7: below level 1 the default
     smtpd_relay_restrictions is empty and the relay decision comes from
@@ -174,23 +178,35 @@ class SessionChecks:
             return engine.DUNNO
         return unlisted_verdict(self.ctx, facts.sender, facts.sender, SENDER)
 
-    def _outcome(self, verdict: Verdict) -> Outcome:
+    def _outcome(self, verdict: Verdict, early: bool = True) -> Outcome:
+        verdict = self.ctx.settle(verdict, early)  # a defer_if_permit that waited
         return Outcome(verdict.reply, self.ctx.take_after())
+
+    async def _alone(self, facts: Facts, stage: Stage) -> Outcome:
+        """An early stage on its own (smtpd_delay_reject = no): a reject
+        now; a defer_if_permit waits for RCPT, as in Postfix."""
+        verdict = await self._early(facts, stages=(stage,))
+        if verdict.rejects:
+            self.ctx.pending = None
+            self.ctx.early.pop(stage.parameter, None)
+            return Outcome(verdict.reply, self.ctx.take_after())
+        self.ctx.keep(stage.parameter)
+        return Outcome(None, self.ctx.take_after())
 
     async def connect(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return self._outcome(await self._early(facts, stages=(engine.CLIENT,)))
+        return await self._alone(facts, engine.CLIENT)
 
     async def helo(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return self._outcome(await self._early(facts, stages=(engine.HELO,)))
+        return await self._alone(facts, engine.HELO)
 
     async def mail(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return self._outcome(await self._early(facts, stages=(engine.SENDER,)))
+        return await self._alone(facts, engine.SENDER)
 
     async def recipient(self, facts: Facts, recipient: str) -> Outcome:
         checks, settings = self.checks, self.ctx.settings
@@ -215,7 +231,11 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
                           f'access denied" error for recipient "{recipient}" from client '
                           f'"{facts.namaddr}"')
-        return Outcome(await self._unlisted(facts, recipient))
+        reply = await self._unlisted(facts, recipient)
+        if reply is not None:
+            self.ctx.settle(engine.DUNNO)  # the reject wins over a pending defer
+            return Outcome(reply)
+        return self._outcome(engine.DUNNO)
 
     async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
         """smtpd_reject_unlisted_recipient (checks/unlisted.py)."""
@@ -231,11 +251,12 @@ class SessionChecks:
 
     async def data(self, facts: Facts) -> Outcome:
         request = self._request(engine.DATA, facts, "DATA")
-        return self._outcome(await self._run(engine.DATA, request))
+        return self._outcome(await self._run(engine.DATA, request), early=False)
 
     async def end_of_data(self, facts: Facts) -> Outcome:
         return self._outcome(await self._run(
-            engine.END_OF_DATA, self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE")))
+            engine.END_OF_DATA, self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE")),
+            early=False)
 
     async def etrn(self, facts: Facts, domain: str) -> Outcome:
         if self.checks.delay_reject:

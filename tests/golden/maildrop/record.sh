@@ -69,5 +69,8 @@ record dotstop message2.eml -f "" alice@example.com
 record username message3.eml alice@example.com
 record norcpt message3.eml -f sender@example.org
 record empty-t message3.eml -t -f sender@example.org
+record verify message1.eml -f sender@example.org -bv alice@example.com "Bob <bob@example.net>, carol"
+record verify-v message1.eml -v -bv -f sender@example.org alice@example.com
+record verify-t message2.eml -t -bv -f sender@example.org
 rm -rf "$base"
 echo "recorded into $here"

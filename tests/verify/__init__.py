@@ -1,0 +1,1 @@
+"""Tests of pyfix.verify, the address verification service."""
