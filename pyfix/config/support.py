@@ -118,6 +118,8 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "smtpd_relay_before_recipient_restrictions", "relay_domains_reject_code",
         "non_fqdn_reject_code", "access_map_reject_code", "access_map_defer_code",
         "reject_code", "defer_code",
+        # smtpd: DNS lists (smtpd/checks/dnsbl.py)
+        "maps_rbl_reject_code", "maps_rbl_domains", "default_rbl_reply", "rbl_reply_maps",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

@@ -9,7 +9,8 @@ DESCRIPTION
     module per family of restrictions: generic.py (permit, reject,
     defer, permit_mynetworks, permit_sasl_authenticated), relay.py
     (reject_unauth_destination and friends, check_relay_domains),
-    address.py (reject_non_fqdn_*), access.py (check_client_access).
+    address.py (reject_non_fqdn_*), access.py (check_client_access),
+    dnsbl.py (reject_rbl_client and the other DNS list restrictions).
     smtpd.py applies the lists at each stage of an SMTP session, with
     smtpd_delay_reject and compatibility_level as Postfix 3.7 does.
     Importing the package registers every family's names.
@@ -20,4 +21,10 @@ DIAGNOSTICS
     See engine.py and smtpd.py.
 """
 
-from pyfix.smtpd.checks import access, address, generic, relay  # noqa: F401  (registration)
+from pyfix.smtpd.checks import (  # noqa: F401  (registration)
+    access,
+    address,
+    dnsbl,
+    generic,
+    relay,
+)

@@ -113,6 +113,12 @@ class Request:
     defer_code: int = 450
     # what a reply at this stage is about: <namaddr>, <helo>, <sender>, ...
     what: str = ""
+    # the unverified address->name result; None: the same as client_name
+    reverse_client_name: str | None = None
+
+    @property
+    def reverse_name(self) -> str:
+        return self.client_name if self.reverse_client_name is None else self.reverse_client_name
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:
@@ -157,6 +163,14 @@ class Context:
         self.depth = 0
         # (level, text) lines that Postfix logs after the stage's reject line
         self.after: list[tuple[str, str]] = []
+        # DEFER_IF_REJECT: the reply that replaces a reject in this stage
+        self.deferred_reject: Reply | None = None
+
+    def defer_if_reject(self, reply: Reply) -> None:
+        """A later reject in this stage becomes this 4xx reply (the
+        first one noted counts)."""
+        if self.deferred_reject is None:
+            self.deferred_reject = reply
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""

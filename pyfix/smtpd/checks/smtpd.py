@@ -97,6 +97,7 @@ class Facts:
     namaddr: str
     helo: str | None = None
     sender: str | None = None
+    reverse_client_name: str | None = None  # None: the same as client_name
 
 
 @dataclass
@@ -134,7 +135,8 @@ class SessionChecks:
         s = self.ctx.settings
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
-                       defer_code=s.defer_code, what=what, **more)
+                       defer_code=s.defer_code, what=what,
+                       reverse_client_name=facts.reverse_client_name, **more)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
@@ -156,6 +158,9 @@ class SessionChecks:
         return engine.DUNNO
 
     def _outcome(self, verdict: Verdict) -> Outcome:
+        deferred, self.ctx.deferred_reject = self.ctx.deferred_reject, None
+        if verdict.result is engine.Result.REJECT and deferred is not None:
+            verdict = Verdict(engine.Result.DEFER, deferred)  # DEFER_IF_REJECT
         return Outcome(verdict.reply, self.ctx.take_after())
 
     async def connect(self, facts: Facts) -> Outcome:
@@ -196,6 +201,7 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
                           f'access denied" error for recipient "{recipient}" from client '
                           f'"{facts.namaddr}"')
+        self.ctx.deferred_reject = None
         return Outcome(await self._unlisted(facts, recipient))
 
     async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
