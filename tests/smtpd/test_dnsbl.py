@@ -143,7 +143,7 @@ CASES = {
         "reject_rhsbl_sender rhs.test", facts(ADDR11, sender="a@multi.example"),
         "u@good.example",
         "554 5.7.1 Service unavailable; Sender address [a@multi.example] blocked using "
-        "rhs.test; other / first"),
+        "rhs.test; first / other"),
     "rhsbl sender, null sender is not looked up": Case(
         "reject_rhsbl_sender rhs.test", facts(ADDR11, sender=""), "u@good.example", None),
     "rhsbl sender, address literal is not looked up": Case(

@@ -125,11 +125,13 @@ async def _answer(ctx: Context, query: str, rtype: str) -> _Answer:
 
 async def _reason(ctx: Context, query: str) -> str:
     """The TXT records of a listed name, as Postfix shows them: the
-    first string of each record, the last record first ("" for none)."""
+    first string of each record, joined by " / " ("" for none).  (With
+    several records, real Postfix's order varies from run to run; pyfix
+    keeps the answer's.)"""
     answer = await _answer(ctx, query, "TXT")
     if isinstance(answer, DnsLookupError):
         return ""
-    return " / ".join(_first_string(record.data) for record in reversed(answer))
+    return " / ".join(_first_string(record.data) for record in answer)
 
 
 def _first_string(data: str) -> str:

@@ -35,7 +35,8 @@ DESCRIPTION
 DIAGNOSTICS
     A template with an unknown $name logs 'unknown macro name "NAME" in
     expansion request' and "rbl_reject_reply: bad rbl reply template for
-    domain DOMAIN: TEMPLATE", and default_rbl_reply is used instead.  A
+    domain KEY: TEMPLATE" (KEY: the rbl_reply_maps key), and
+    default_rbl_reply is used instead.  A
     text that does not start with a 4xx or 5xx code logs "rbl response
     code configuration error: TEXT" and gives "450 4.7.1 Service
     unavailable".
@@ -111,7 +112,7 @@ def rbl_reply(ctx: Context, request: Request, hit: RblHit) -> Verdict:
     template = settings.rbl_reply_maps.find(hit.key) if settings.rbl_reply_maps else None
     text = _expand(ctx, template, attributes) if template is not None else None
     if template is not None and text is None:
-        ctx.warn(f"rbl_reject_reply: bad rbl reply template for domain {hit.domain}: "
+        ctx.warn(f"rbl_reject_reply: bad rbl reply template for domain {hit.key}: "
                  f"{template}")
     if text is None:
         text = _expand(ctx, settings.default_rbl_reply, attributes) or ""
