@@ -139,11 +139,6 @@ CASES = {
         "u@good.example",
         "554 5.7.1 Service unavailable; Sender address [x@spammer.example] blocked using "
         "rhs.test; sender domain listed"),
-    "rhsbl sender, the first string of each TXT record": Case(
-        "reject_rhsbl_sender rhs.test", facts(ADDR11, sender="a@multi.example"),
-        "u@good.example",
-        "554 5.7.1 Service unavailable; Sender address [a@multi.example] blocked using "
-        "rhs.test; first / other"),
     "rhsbl sender, null sender is not looked up": Case(
         "reject_rhsbl_sender rhs.test", facts(ADDR11, sender=""), "u@good.example", None),
     "rhsbl sender, address literal is not looked up": Case(
@@ -200,6 +195,17 @@ def test_restriction(dns: DnsServer, name: str) -> None:
     outcome = checks.recipient(case.facts, case.recipient)
     assert outcome.reply == (reply(case.reply) if case.reply else None)
     assert tuple(log.lines) == case.log
+
+
+def test_txt_reason_the_first_string_of_each_record(dns: DnsServer) -> None:
+    """Joined by " / ", in the order of the answer (which the test DNS
+    server does not fix, and neither does Postfix)."""
+    checks, _log = session(dns, "smtpd_recipient_restrictions = reject_rhsbl_sender rhs.test, "
+                                "reject_unauth_destination\n")
+    outcome = checks.recipient(facts(ADDR11, sender="a@multi.example"), "u@good.example")
+    head = "Service unavailable; Sender address [a@multi.example] blocked using rhs.test; "
+    assert outcome.reply is not None
+    assert outcome.reply.text in (head + "first / other", head + "other / first")
 
 
 def test_each_name_is_looked_up_once_per_session(dns: DnsServer) -> None:
