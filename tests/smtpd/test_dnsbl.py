@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pyfix.smtp.replies import Reply
+from pyfix.smtpd.checks.dnsbl import reverse_address
 from pyfix.smtpd.checks.dsnclass import dsn_for_class
 from pyfix.smtpd.checks.rblfilter import parse_rbl_argument
 from pyfix.smtpd.checks.smtpd import Facts, SmtpdChecks
@@ -356,3 +357,13 @@ def test_bad_filter(argument: str, error: str) -> None:
 def test_dsn_for_class(dsn: str, reply_class: str, fitted: str) -> None:
     """As real Postfix mapped them (rbl_reply_maps with 4.1.0 to 4.1.8)."""
     assert dsn_for_class(dsn, reply_class) == fitted
+
+
+@pytest.mark.parametrize(("address", "reversed_name"), [
+    ("127.0.0.7", "7.0.0.127"),
+    ("192.0.2.10", "10.2.0.192"),
+    ("::ffff:192.0.2.10", "10.2.0.192"),
+    ("2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"),
+])
+def test_reverse_address(address: str, reversed_name: str) -> None:
+    assert reverse_address(address) == reversed_name

@@ -52,10 +52,10 @@ DESCRIPTION
     default_rbl_reply, rbl_reply_maps (settings.py and rblreply.py).
 
 DIAGNOSTICS
-    A malformed "=d.d.d.d" filter, or a restriction without its domain,
-    is a configuration error: a warning and "451 4.3.5 Server
-    configuration error".  A bad reply template is logged and replaced
-    (rblreply.py).
+    A malformed "=d.d.d.d" filter is a configuration error: a warning
+    with Postfix's text and "451 4.3.5 Server configuration error"
+    (Postfix's smtpd exits with that text as a fatal error instead).  A
+    bad reply template is logged and replaced (rblreply.py).
 """
 
 from __future__ import annotations
@@ -125,9 +125,8 @@ async def _answer(ctx: Context, query: str, rtype: str) -> _Answer:
 
 async def _reason(ctx: Context, query: str) -> str:
     """The TXT records of a listed name, as Postfix shows them: the
-    first string of each record, joined by " / " ("" for none).  (With
-    several records, real Postfix's order varies from run to run; pyfix
-    keeps the answer's.)"""
+    first string of each record, in the answer's order, joined by " / "
+    ("" for none)."""
     answer = await _answer(ctx, query, "TXT")
     if isinstance(answer, DnsLookupError):
         return ""
