@@ -201,6 +201,13 @@ GROUPS: dict[str, Group] = {
         "    reject_unauth_destination\n", {
             "the default with maps_rbl_reject_code": Case("127.0.0.7", dialogue()),
         }, {"rbl_replies": "bl.test=127.0.0.2 $rbl_code go away $unknown_macro\n"}),
+    "421 hangs up": Group(
+        "relay_domains = static:ALL\n"
+        "rbl_reply_maps = texthash:@FILES@/rbl_replies\n"
+        "smtpd_recipient_restrictions = reject_rbl_client bl.test=127.0.0.4,\n"
+        "    reject_unauth_destination\n", {
+            "421 from the template": Case("127.0.0.8", dialogue()),
+        }, {"rbl_replies": "bl.test=127.0.0.4 421 4.7.0 Filtered key\n"}),
     "reject_maps_rbl": Group(
         "relay_domains = static:ALL\n"
         "maps_rbl_domains = rhs.test, bl.test\n"

@@ -22,6 +22,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -98,8 +99,10 @@ class _Parser:
         return RblFilter((octets[0], octets[1], octets[2], octets[3]))
 
 
+@functools.lru_cache(maxsize=256)
 def parse_rbl_argument(argument: str) -> tuple[str, RblFilter | None]:
-    """"domain" or "domain=d.d.d.d" -> (domain, filter or None)."""
+    """"domain" or "domain=d.d.d.d" -> (domain, filter or None); the
+    answers are kept (a restriction list names few arguments)."""
     domain, sep, pattern = argument.partition("=")
     if not sep:
         return domain, None
