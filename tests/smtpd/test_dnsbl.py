@@ -17,8 +17,10 @@ import pytest
 
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.checks.dnsbl import reverse_address
-from pyfix.smtpd.checks.dsnclass import dsn_for_class
+from pyfix.smtpd.checks.dsnclass import map_dsn
+from pyfix.smtpd.checks.engine import Context
 from pyfix.smtpd.checks.rblfilter import parse_rbl_argument
+from pyfix.smtpd.checks.settings import CheckSettings
 from pyfix.smtpd.checks.smtpd import Facts, SmtpdChecks
 from tests.dnsserver import DnsServer
 from tests.smtpd.rcpt import SyncChecks
@@ -52,7 +54,7 @@ SETTINGS = ("compatibility_level = 3.6\nrelay_domains = static:ALL\n"
 HOST7 = Facts("host7.example.com", "127.0.0.7", "host7.example.com[127.0.0.7]", "client.example",
               "a@example.org")
 ADDR8 = Facts("unknown", "127.0.0.8", "unknown[127.0.0.8]", "client.example", "a@example.org",
-              reverse_client_name="host8.example.com")
+              reverse_name="host8.example.com")
 ADDR9 = Facts("unknown", "127.0.0.9", "unknown[127.0.0.9]", "x", "a@example.org")
 ADDR11 = Facts("unknown", "127.0.0.11", "unknown[127.0.0.11]", "x", "a@example.org")
 SERVFAIL9 = ("warning: 9.0.0.127.bl.test: RBL lookup error: Host or domain name not found. "
@@ -354,9 +356,13 @@ def test_bad_filter(argument: str, error: str) -> None:
     ("5.1.1", "Client host", "5.0.0"), ("4.1.7", "Helo command", "4.0.0"),
     ("5.7.1", "Client host", "5.7.1"), ("4.1.1", "Unverified Client host", "4.0.0"),
 ])
-def test_dsn_for_class(dsn: str, reply_class: str, fitted: str) -> None:
+def test_map_dsn(dsn: str, reply_class: str, fitted: str) -> None:
     """As real Postfix mapped them (rbl_reply_maps with 4.1.0 to 4.1.8)."""
-    assert dsn_for_class(dsn, reply_class) == fitted
+    log = Log()
+    ctx = Context(CheckSettings(config(""), relay_policy(config(""))), log.info, log.warn)
+    assert map_dsn(ctx, dsn, reply_class) == fitted
+    assert log.lines == ([] if fitted == dsn else
+                         [f"mapping DSN status {dsn} into {reply_class} status {fitted}"])
 
 
 @pytest.mark.parametrize(("address", "reversed_name"), [

@@ -113,12 +113,11 @@ class Request:
     defer_code: int = 450
     # what a reply at this stage is about: <namaddr>, <helo>, <sender>, ...
     what: str = ""
-    # the unverified address->name result; None: the same as client_name
-    reverse_client_name: str | None = None
+    # the unverified address->name result; "" follows client_name
+    reverse_name: str = ""
 
-    @property
-    def reverse_name(self) -> str:
-        return self.client_name if self.reverse_client_name is None else self.reverse_client_name
+    def __post_init__(self) -> None:
+        self.reverse_name = self.reverse_name or self.client_name
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 from pyfix.config.expand import ERROR, expand
 from pyfix.smtp.replies import Reply
-from pyfix.smtpd.checks.dsnclass import dsn_for_class
+from pyfix.smtpd.checks.dsnclass import map_dsn
 from pyfix.smtpd.checks.engine import Context, Request, Result, Verdict
 
 _REPLY = re.compile(r"([45])\d\d(?=\s|$)")
@@ -127,10 +127,7 @@ def rbl_reply(ctx: Context, request: Request, hit: RblHit) -> Verdict:
         enhanced = f"{klass}.7.1"
     else:
         rest = rest[dsn.end():]
-        written = ".".join(dsn.groups())
-        fitted = dsn_for_class(written, hit.rbl_class)
-        if fitted != written:
-            ctx.info(f"mapping DSN status {written} into {hit.rbl_class} status {fitted}")
-        enhanced = klass + fitted[1:]
+        # mapped as written, then given the reply code's class (as Postfix logs it)
+        enhanced = klass + map_dsn(ctx, ".".join(dsn.groups()), hit.rbl_class)[1:]
     reply = Reply(code, enhanced, rest.strip())
     return Verdict(Result.DEFER if klass == "4" else Result.REJECT, reply)

@@ -97,7 +97,7 @@ class Facts:
     namaddr: str
     helo: str | None = None
     sender: str | None = None
-    reverse_client_name: str | None = None  # None: the same as client_name
+    reverse_name: str = ""  # the unverified reverse name; "" follows client_name
 
 
 @dataclass
@@ -136,7 +136,7 @@ class SessionChecks:
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
                        defer_code=s.defer_code, what=what,
-                       reverse_client_name=facts.reverse_client_name, **more)
+                       reverse_name=facts.reverse_name, **more)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
