@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cpu
@@ -89,7 +90,10 @@ HOLD = "smtpd_end_of_data_restrictions = check_client_access static:HOLD\n"
 
 
 def start_postfix(base: Path, port: int, main_cf: str = HOLD,
-                  services: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+                  services: tuple[str, ...] = (),
+                  wrap: Callable[[list[str]], list[str]] = list) -> subprocess.Popen[bytes]:
+    """A real Postfix master; wrap(argv) may prefix its command (e.g. a
+    private resolv.conf, tests/resolverns.py)."""
     etc, spool, data = base / "etc", base / "spool", base / "data"
     for d in (etc, spool, data):
         d.mkdir(parents=True, exist_ok=True)
@@ -116,7 +120,7 @@ def start_postfix(base: Path, port: int, main_cf: str = HOLD,
     shutil.chown(data, "postfix")
     subprocess.run(["install", "-o", "postfix", "-m", "600", "/dev/null",
                     str(base / "maillog")], check=True)
-    proc = subprocess.Popen([POSTFIX_MASTER, "-c", str(etc), "-d"], start_new_session=True)
+    proc = subprocess.Popen(wrap([POSTFIX_MASTER, "-c", str(etc), "-d"]), start_new_session=True)
     wait_port(port)
     return proc
 

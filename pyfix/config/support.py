@@ -120,6 +120,8 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "non_fqdn_reject_code", "access_map_reject_code", "access_map_defer_code",
         "reject_code", "defer_code",
         "smtpd_reject_unlisted_sender", "smtpd_sender_login_maps",
+        # smtpd: DNS lists (smtpd/checks/dnsbl.py)
+        "maps_rbl_reject_code", "maps_rbl_domains", "default_rbl_reply", "rbl_reply_maps",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

@@ -11,7 +11,8 @@ DESCRIPTION
     (reject_unauth_destination and friends, check_relay_domains),
     address.py (reject_non_fqdn_*), access.py (check_client_access),
     unlisted.py (reject_unlisted_recipient, reject_unlisted_sender),
-    login.py (the *_sender_login_mismatch restrictions).
+    login.py (the *_sender_login_mismatch restrictions),
+    dnsbl.py (reject_rbl_client and the other DNS list restrictions).
     smtpd.py applies the lists at each stage of an SMTP session, with
     smtpd_delay_reject and compatibility_level as Postfix 3.7 does.
     Importing the package registers every family's names.
@@ -25,6 +26,7 @@ DIAGNOSTICS
 from pyfix.smtpd.checks import (  # noqa: F401  (registration)
     access,
     address,
+    dnsbl,
     generic,
     login,
     relay,

@@ -113,6 +113,11 @@ class Request:
     defer_code: int = 450
     # what a reply at this stage is about: <namaddr>, <helo>, <sender>, ...
     what: str = ""
+    # the unverified address->name result; "" follows client_name
+    reverse_name: str = ""
+
+    def __post_init__(self) -> None:
+        self.reverse_name = self.reverse_name or self.client_name
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:
@@ -163,6 +168,8 @@ class Context:
         # those that the client, helo and sender stages left when they ran
         # on their own (smtpd_delay_reject = no): they wait for RCPT
         self.early: dict[str, Verdict] = {}
+        # DEFER_IF_REJECT: the reply that replaces a reject in this stage
+        self.deferred_reject: Reply | None = None
 
     def defer_if_permit(self, verdict: Verdict) -> None:
         """A 4xx that applies only if the request would otherwise be accepted."""
@@ -188,6 +195,12 @@ class Context:
         waiting = [*self.early.values()] if early else []
         waiting += [pending] if pending is not None else []
         return waiting[0] if waiting else verdict
+
+    def defer_if_reject(self, reply: Reply) -> None:
+        """A later reject in this stage becomes this 4xx reply (the
+        first one noted counts)."""
+        if self.deferred_reject is None:
+            self.deferred_reject = reply
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""

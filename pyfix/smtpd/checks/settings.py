@@ -20,13 +20,15 @@ DESCRIPTION
 
     Access tables (check_client_access TYPE:NAME) are opened once per
     name and shared.  dns is the process's DNS resolver (pyfix.dns), made
-    on first use, for the restrictions that look names up.
+    on first use, for the restrictions that look names up; rbl_reply_maps
+    (dnsbl.py's reply templates) is opened on first use too.
 
     Parameters read: compatibility_level, relay_domains,
     smtpd_relay_restrictions, smtpd_relay_before_recipient_restrictions,
     relay_domains_reject_code, non_fqdn_reject_code,
     access_map_reject_code, access_map_defer_code, reject_code,
-    defer_code, parent_domain_matches_subdomains.
+    defer_code, parent_domain_matches_subdomains, maps_rbl_reject_code,
+    maps_rbl_domains, default_rbl_reply, rbl_reply_maps.
 
 DIAGNOSTICS
     ConfigValueError for a bad number.
@@ -71,12 +73,23 @@ class CheckSettings:
         self.defer_code = cfg.get_int("defer_code")
         self.access_parent_style = parent_style(
             cfg.get("parent_domain_matches_subdomains"), "smtpd_access_maps")
+        self.maps_rbl_reject_code = cfg.get_int("maps_rbl_reject_code")
+        self.maps_rbl_domains = cfg.get_list("maps_rbl_domains")
+        self.default_rbl_reply = cfg.get("default_rbl_reply")
+        self._rbl_reply_maps: Maps | None = None
 
     def table(self, spec: str) -> Maps:
         maps = self.tables.get(spec)
         if maps is None:
             maps = self.tables[spec] = Maps("smtpd_access_maps", spec)
         return maps
+
+    @property
+    def rbl_reply_maps(self) -> Maps:
+        """rbl_reply_maps, opened on first use."""
+        if self._rbl_reply_maps is None:
+            self._rbl_reply_maps = Maps("rbl_reply_maps", self.config.get("rbl_reply_maps"))
+        return self._rbl_reply_maps
 
     @property
     def dns(self) -> Resolver:

@@ -111,6 +111,7 @@ class Facts:
     namaddr: str
     helo: str | None = None
     sender: str | None = None
+    reverse_name: str = ""  # the unverified reverse name; "" follows client_name
 
 
 @dataclass
@@ -149,7 +150,8 @@ class SessionChecks:
         s = self.ctx.settings
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
-                       defer_code=s.defer_code, what=what, **more)
+                       defer_code=s.defer_code, what=what,
+                       reverse_name=facts.reverse_name, **more)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
@@ -179,6 +181,9 @@ class SessionChecks:
         return unlisted_verdict(self.ctx, facts.sender, facts.sender, SENDER)
 
     def _outcome(self, verdict: Verdict, early: bool = True) -> Outcome:
+        deferred, self.ctx.deferred_reject = self.ctx.deferred_reject, None
+        if verdict.result is engine.Result.REJECT and deferred is not None:
+            verdict = Verdict(engine.Result.DEFER, deferred)  # DEFER_IF_REJECT
         verdict = self.ctx.settle(verdict, early)  # a defer_if_permit that waited
         return Outcome(verdict.reply, self.ctx.take_after())
 
@@ -231,6 +236,7 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
                           f'access denied" error for recipient "{recipient}" from client '
                           f'"{facts.namaddr}"')
+        self.ctx.deferred_reject = None
         reply = await self._unlisted(facts, recipient)
         if reply is not None:
             self.ctx.settle(engine.DUNNO)  # the reject wins over a pending defer
