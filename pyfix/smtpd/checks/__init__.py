@@ -9,7 +9,8 @@ DESCRIPTION
     module per family of restrictions: generic.py (permit, reject,
     defer, permit_mynetworks, permit_sasl_authenticated), relay.py
     (reject_unauth_destination and friends, check_relay_domains),
-    address.py (reject_non_fqdn_*), access.py (check_client_access).
+    address.py (reject_non_fqdn_*), access.py (check_client_access),
+    policy.py (check_policy_service).
     smtpd.py applies the lists at each stage of an SMTP session, with
     smtpd_delay_reject and compatibility_level as Postfix 3.7 does.
     Importing the package registers every family's names.
@@ -20,4 +21,4 @@ DIAGNOSTICS
     See engine.py and smtpd.py.
 """
 
-from pyfix.smtpd.checks import access, address, generic, relay  # noqa: F401  (registration)
+from pyfix.smtpd.checks import access, address, generic, policy, relay  # noqa: F401  (registration)

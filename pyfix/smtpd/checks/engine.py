@@ -46,11 +46,15 @@ import enum
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyfix.config.lists import split_list
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.checks.settings import CheckSettings
 from pyfix.tables.base import TableError
+
+if TYPE_CHECKING:
+    from pyfix.smtpd.checks.smtpd import Facts
 
 # Postfix stops expanding restriction classes (access map values that are
 # restriction lists) this deep.
@@ -113,6 +117,8 @@ class Request:
     defer_code: int = 450
     # what a reply at this stage is about: <namaddr>, <helo>, <sender>, ...
     what: str = ""
+    # the session's facts (the policy service sends them all)
+    facts: Facts | None = None
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:

@@ -41,6 +41,7 @@ from pyfix.config.compat import compat_default
 from pyfix.config.store import Config
 from pyfix.dns.resolver import Resolver
 from pyfix.dns.servers import servers_from_config
+from pyfix.smtpd.policy_client import PolicyClient
 from pyfix.smtpd.relay import RelayPolicy
 from pyfix.tables.maps import Maps
 
@@ -54,6 +55,8 @@ class CheckSettings:
     relay_before_rcpt_compat: bool = False
     tables: dict[str, Maps] = field(default_factory=dict)
     _dns: Resolver | None = None
+    # check_policy_service clients, by argument (checks/policy.py)
+    policy_clients: dict[str, PolicyClient] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         cfg = self.config

@@ -97,6 +97,21 @@ class Facts:
     namaddr: str
     helo: str | None = None
     sender: str | None = None
+    # What a policy server is told (pyfix.smtpd.checks.policy): the SMTP
+    # command being checked (CONNECT, EHLO, HELO, MAIL, RCPT, DATA,
+    # END-OF-MESSAGE, VRFY, ETRN), SMTP or ESMTP, the ports and addresses,
+    # the transaction's queue ID (once open), accepted recipients (the
+    # first one), the size (SIZE=, then the content's) and instance.
+    protocol_state: str = ""
+    protocol_name: str = "SMTP"
+    client_port: str = ""
+    server_addr: str = ""
+    server_port: str = ""
+    queue_id: str = ""
+    recipient_count: int = 0
+    first_recipient: str = ""
+    size: int = 0
+    instance: str = ""
 
 
 @dataclass
@@ -134,7 +149,7 @@ class SessionChecks:
         s = self.ctx.settings
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
-                       defer_code=s.defer_code, what=what, **more)
+                       defer_code=s.defer_code, what=what, facts=facts, **more)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
