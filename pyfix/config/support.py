@@ -118,6 +118,11 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "smtpd_relay_before_recipient_restrictions", "relay_domains_reject_code",
         "non_fqdn_reject_code", "access_map_reject_code", "access_map_defer_code",
         "reject_code", "defer_code",
+        # smtpd: check_policy_service
+        "smtpd_policy_service_timeout", "smtpd_policy_service_max_idle",
+        "smtpd_policy_service_max_ttl", "smtpd_policy_service_request_limit",
+        "smtpd_policy_service_try_limit", "smtpd_policy_service_retry_delay",
+        "smtpd_policy_service_default_action", "smtpd_policy_service_policy_context",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

@@ -60,7 +60,7 @@ import contextlib
 import errno
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from pyfix.config.lists import extract_braces, split_list
@@ -120,9 +120,10 @@ def endpoint_defaults(config: Config) -> PolicyEndpoint:
     )
 
 
-_TIMES = ("timeout", "max_idle", "max_ttl", "retry_delay")
-_COUNTS = ("request_limit", "try_limit")
-_TEXTS = ("default_action", "policy_context")
+# (sets: these are not main.cf parameters)
+_TIMES = {"timeout", "max_idle", "max_ttl", "retry_delay"}
+_COUNTS = {"request_limit", "try_limit"}
+_TEXTS = {"default_action", "policy_context"}
 
 
 def parse_endpoint(arg: str, defaults: PolicyEndpoint) -> PolicyEndpoint:
@@ -162,10 +163,15 @@ def parse_endpoint(arg: str, defaults: PolicyEndpoint) -> PolicyEndpoint:
     return replace(defaults, **changes)  # type: ignore[arg-type]
 
 
-def encode_request(attributes: Sequence[tuple[str, str]]) -> bytes:
+def encode_request(attributes: Mapping[str, str]) -> bytes:
     """The request: one name=value line per attribute, then an empty line."""
-    text = "".join(f"{name}={value}\n" for name, value in attributes) + "\n"
+    text = "".join(f"{name}={value}\n" for name, value in attributes.items()) + "\n"
     return text.encode("utf-8", "surrogateescape")
+
+
+def _strerror(exc: OSError) -> str:
+    """The system's text for the error, as Postfix's %m gives it."""
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 class _AttemptFailed(Exception):
@@ -199,7 +205,7 @@ class PolicyClient:
             else os.path.join(queue_directory, path)
         self.idle: list[_Connection] = []
 
-    async def query(self, attributes: Sequence[tuple[str, str]],
+    async def query(self, attributes: Mapping[str, str],
                     warn: Warn) -> dict[str, str] | None:
         """The server's answer (with "action"), or None when every attempt failed."""
         ep = self.endpoint
@@ -247,7 +253,7 @@ class PolicyClient:
             warn(f"connect to {self.endpoint.name}: {TIMED_OUT}")
             raise _AttemptFailed(TIMED_OUT) from None
         except OSError as exc:
-            text = exc.strerror or str(exc)
+            text = _strerror(exc)
             warn(f"connect to {self.endpoint.name}: {text}")
             raise _AttemptFailed(text, exc.errno in _QUIET_ERRNOS) from None
         return _Connection(reader, writer, loop, now, now)
@@ -273,7 +279,7 @@ class PolicyClient:
         except TimeoutError:
             raise _AttemptFailed(TIMED_OUT) from None
         except OSError as exc:
-            raise _AttemptFailed(exc.strerror or str(exc),
+            raise _AttemptFailed(_strerror(exc),
                                  exc.errno in _QUIET_ERRNOS) from None
         if "action" not in answer:
             warn(f"missing attribute action in input from {self.endpoint.name}")

@@ -128,19 +128,20 @@ class Connection:
         self.ctx.log.info(f"{queue_id}: client={self.client.namaddr}")
 
     def facts(self, sender: str | None = None) -> Facts:
-        if sender is None and self.mail is not None:
-            sender = self.mail.address
         session = self.server.session
+        transaction = session.in_mail_transaction  # (RSET and the end of DATA end it)
+        if sender is None and self.mail is not None and transaction:
+            sender = self.mail.address
         where = session.where
         return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender,
-                     protocol_state=where, protocol_name=self.protocol,
+                     protocol_state=where, protocol_name=session.protocol,
                      client_port=self.client.port, server_addr=self.server_addr,
                      server_port=self.server_port, queue_id=session.mail.queue_id or "",
                      recipient_count=session.rcpt.count,
                      first_recipient=session.rcpt.first or "",
                      size=(session.mail.act_size if where == "END-OF-MESSAGE"
                            else session.mail.msg_size),
-                     instance=self.instance)
+                     instance=self.instance if transaction else "")
 
     def new_instance(self) -> None:
         """A name for the new mail transaction: process, time, sequence."""

@@ -74,8 +74,8 @@ _STATE = {engine.CLIENT: "CONNECT", engine.HELO: "HELO", engine.SENDER: "MAIL",
 _AFTER_RCPT = ("DATA", "END-OF-MESSAGE")
 
 
-def policy_attributes(request: Request, policy_context: str) -> list[tuple[str, str]]:
-    """The request's attributes, in Postfix 3.7's order."""
+def policy_attributes(request: Request, policy_context: str) -> dict[str, str]:
+    """The request's attributes, in Postfix 3.7's order (a dict keeps it)."""
     facts = request.facts
     state = (facts.protocol_state if facts and facts.protocol_state
              else _STATE[request.stage])
@@ -85,37 +85,37 @@ def policy_attributes(request: Request, policy_context: str) -> list[tuple[str, 
     if facts is not None and after_rcpt:
         count = facts.recipient_count
         recipient = facts.first_recipient if count == 1 else ""
-    return [
-        ("request", "smtpd_access_policy"),
-        ("protocol_state", state),
-        ("protocol_name", facts.protocol_name if facts else "SMTP"),
-        ("client_address", request.client_addr),
-        ("client_name", request.client_name),
-        ("client_port", facts.client_port if facts else ""),
-        ("reverse_client_name", request.client_name),
-        ("server_address", facts.server_addr if facts else ""),
-        ("server_port", facts.server_port if facts else ""),
-        ("helo_name", request.helo or ""),
-        ("sender", request.sender or ""),
-        ("recipient", recipient),
-        ("recipient_count", str(count)),
-        ("queue_id", facts.queue_id if facts else ""),
-        ("instance", facts.instance if facts else ""),
-        ("size", str(facts.size if facts else 0)),
-        ("etrn_domain", request.etrn_domain or ""),
-        ("stress", ""),
-        ("sasl_method", ""),
-        ("sasl_username", ""),
-        ("sasl_sender", ""),
-        ("ccert_subject", ""),
-        ("ccert_issuer", ""),
-        ("ccert_fingerprint", ""),
-        ("ccert_pubkey_fingerprint", ""),
-        ("encryption_protocol", ""),
-        ("encryption_cipher", ""),
-        ("encryption_keysize", "0"),
-        ("policy_context", policy_context),
-    ]
+    return {
+        "request": "smtpd_access_policy",
+        "protocol_state": state,
+        "protocol_name": facts.protocol_name if facts else "SMTP",
+        "client_address": request.client_addr,
+        "client_name": request.client_name,
+        "client_port": facts.client_port if facts else "",
+        "reverse_client_name": request.client_name,
+        "server_address": facts.server_addr if facts else "",
+        "server_port": facts.server_port if facts else "",
+        "helo_name": request.helo or "",
+        "sender": request.sender or "",
+        "recipient": recipient,
+        "recipient_count": str(count),
+        "queue_id": facts.queue_id if facts else "",
+        "instance": facts.instance if facts else "",
+        "size": str(facts.size if facts else 0),
+        "etrn_domain": request.etrn_domain or "",
+        "stress": "",
+        "sasl_method": "",
+        "sasl_username": "",
+        "sasl_sender": "",
+        "ccert_subject": "",
+        "ccert_issuer": "",
+        "ccert_fingerprint": "",
+        "ccert_pubkey_fingerprint": "",
+        "encryption_protocol": "",
+        "encryption_cipher": "",
+        "encryption_keysize": "0",
+        "policy_context": policy_context,
+    }
 
 
 def policy_client(ctx: Context, server: str) -> PolicyClient:

@@ -155,8 +155,8 @@ class SessionChecks:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
 
     async def _early(self, facts: Facts, recipient: str | None = None,
-               stages: tuple[Stage, ...] = (engine.CLIENT, engine.HELO, engine.SENDER)
-               ) -> Verdict:
+               stages: tuple[Stage, ...] = (engine.CLIENT, engine.HELO, engine.SENDER),
+               etrn_domain: str | None = None) -> Verdict:
         """The client, helo and sender lists, in that order."""
         for stage in stages:
             if stage is engine.HELO and facts.helo is None:
@@ -165,7 +165,9 @@ class SessionChecks:
                 continue
             what = {engine.CLIENT: facts.namaddr, engine.HELO: facts.helo or "",
                     engine.SENDER: facts.sender or ""}[stage]
-            verdict = await self._run(stage, self._request(stage, facts, what, recipient=recipient))
+            request = self._request(stage, facts, what, recipient=recipient,
+                                    etrn_domain=etrn_domain)
+            verdict = await self._run(stage, request)
             if verdict.rejects:
                 return verdict
         return engine.DUNNO
@@ -235,7 +237,8 @@ class SessionChecks:
 
     async def etrn(self, facts: Facts, domain: str) -> Outcome:
         if self.checks.delay_reject:
-            verdict = await self._early(facts, stages=(engine.CLIENT, engine.HELO))
+            verdict = await self._early(facts, stages=(engine.CLIENT, engine.HELO),
+                                        etrn_domain=domain)
             if verdict.rejects:
                 return self._outcome(verdict)
         request = self._request(engine.ETRN, facts, domain, etrn_domain=domain)
