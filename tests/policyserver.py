@@ -8,6 +8,7 @@ dict, and answers with what its script says:
     server.spec            # "inet:127.0.0.1:PORT" (or "unix:/path")
     server.requests        # [{"request": "smtpd_access_policy", ...}, ...]
     server.connections     # how many connections it accepted
+    server.closed          # how many of them have ended
 
 The script returns the action text (sent as "action=TEXT" and an empty
 line), or one of the behaviours CLOSE (close the connection without an
@@ -43,6 +44,7 @@ class PolicyServer:
             else script
         self.requests: list[dict[str, str]] = []
         self.connections = 0
+        self.closed = 0  # connections that ended (either side closed)
         self.lock = threading.Lock()
         self.done = threading.Event()
         if unix is None:
@@ -75,6 +77,13 @@ class PolicyServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._converse(conn)
+        finally:
+            with self.lock:
+                self.closed += 1
+
+    def _converse(self, conn: socket.socket) -> None:
         with conn, conn.makefile("rb") as reader:
             attrs: dict[str, str] = {}
             for raw in reader:

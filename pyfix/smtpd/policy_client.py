@@ -8,7 +8,7 @@ DESCRIPTION
     A policy server (SMTPD_POLICY_README) reads requests made of
     "name=value" lines ended by an empty line, and answers in the same
     form with at least "action=...".  PolicyClient sends such requests
-    to one server, "inet:host:port" (or "host:port") or "unix:pathname"
+    to one server, "inet:host:port" or "unix:pathname"
     (relative to $queue_directory unless absolute), over connections that
     it keeps open between requests, as Postfix's smtpd does:
 
@@ -50,7 +50,9 @@ DIAGNOSTICS
     the last attempt; "Application error" when the server closed the
     connection or gave no action).  PolicyClient.query() returns None
     when every attempt failed; the caller then uses default_action.
-    parse_endpoint() raises PolicyConfigError for a bad "{ ... }" form.
+    parse_endpoint() raises PolicyConfigError, with the text of Postfix's
+    fatal error, for a server that is not inet: or unix: and for a bad
+    "{ ... }" form.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class PolicyConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PolicyEndpoint:
-    server: str  # as configured: inet:host:port, host:port, unix:path
+    server: str  # as configured: inet:host:port, unix:path
     timeout: float = 100
     max_idle: float = 300
     max_ttl: float = 1000
@@ -101,8 +103,7 @@ class PolicyEndpoint:
     @property
     def name(self) -> str:
         """The server as Postfix's warnings name it (without inet:/unix:)."""
-        return self.server.partition(":")[2] if self.server.startswith(("inet:", "unix:")) \
-            else self.server
+        return self.server.partition(":")[2]
 
 
 def endpoint_defaults(config: Config) -> PolicyEndpoint:
@@ -127,40 +128,56 @@ _TEXTS = {"default_action", "policy_context"}
 
 
 def parse_endpoint(arg: str, defaults: PolicyEndpoint) -> PolicyEndpoint:
-    """The endpoint that check_policy_service's argument names."""
+    """The endpoint that check_policy_service's argument names; errors in
+    the words of Postfix's smtpd (which stops at start-up on them)."""
     if not arg.startswith("{"):
-        return replace(defaults, server=arg)
+        return replace(defaults, server=_server(arg))
     inner, error = extract_braces(arg)
     if error is not None:
-        raise PolicyConfigError(f"check_policy_service: {error}")
+        raise PolicyConfigError(f"policy service syntax error: {arg[1:]}")
     words = split_list(inner)
-    if not words or "=" in words[0]:
-        raise PolicyConfigError(f'check_policy_service: no server name in "{arg}"')
-    changes: dict[str, str | float | int] = {"server": words[0]}
+    if not words:
+        raise PolicyConfigError(f'need service transport:endpoint instead of "{inner}"')
+    changes: dict[str, str | float | int] = {"server": _server(words[0])}
     for word in words[1:]:
         if word.startswith("{"):
             word, error = extract_braces(word)
             if error is not None:
-                raise PolicyConfigError(f"check_policy_service: {error}")
+                raise PolicyConfigError(f"policy service syntax error: {word}")
         name, sep, value = (part.strip() for part in word.partition("="))
         if not sep:
-            raise PolicyConfigError(f'check_policy_service: missing "=" after attribute name '
-                                    f'in "{word}"')
+            raise PolicyConfigError(
+                f"malformed option: missing '=' after attribute name: \"...{word}...\"")
         if name in _TIMES:
             seconds = time_seconds(value, "s")
-            if seconds is None or seconds <= 0:
-                raise PolicyConfigError(
-                    f"check_policy_service: bad {name} value: {value}")
+            if seconds is None:
+                raise PolicyConfigError(f"{name}: bad time value or unit: {value}")
+            if seconds < 1:
+                raise PolicyConfigError(f"invalid {name}: {seconds} (min 1)")
             changes[name] = seconds
         elif name in _COUNTS:
-            if not value.isdigit() or (name == "try_limit" and int(value) < 1):
-                raise PolicyConfigError(f"check_policy_service: bad {name} value: {value}")
+            if not value.lstrip("-").isdigit():
+                raise PolicyConfigError(f"bad numerical configuration: {name} = {value}")
+            minimum = 1 if name == "try_limit" else 0
+            if int(value) < minimum:
+                raise PolicyConfigError(
+                    f"invalid {name} parameter value {int(value)} < {minimum}")
             changes[name] = int(value)
         elif name in _TEXTS:
             changes[name] = value
         else:
-            raise PolicyConfigError(f'check_policy_service: unknown attribute name "{name}"')
+            raise PolicyConfigError(f'unknown option: "{name} = {value}"')
     return replace(defaults, **changes)  # type: ignore[arg-type]
+
+
+def _server(word: str) -> str:
+    """inet:host:port or unix:pathname."""
+    transport, sep, endpoint = word.partition(":")
+    if not sep or not endpoint:
+        raise PolicyConfigError(f'need service transport:endpoint instead of "{word}"')
+    if transport not in ("inet", "unix"):
+        raise PolicyConfigError(f"invalid transport name: {transport} in service: {word}")
+    return word
 
 
 def encode_request(attributes: Mapping[str, str]) -> bytes:
