@@ -47,6 +47,7 @@ IMPLEMENTED: dict[str, str] = {
     "discard": "pyfix.delivery.discard",
     "showq": "pyfix.showq.service",
     "flush": "pyfix.flush.service",
+    "spawn": "pyfix.spawn.service",
 }
 # master.cf commands that pyfix runs inside their callers (cleanup by smtpd
 # and pickup, trivial-rewrite by smtpd and qmgr, bounce by qmgr): nothing to
