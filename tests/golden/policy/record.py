@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,8 +28,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from tests.instance import wait_for  # noqa: E402
-from tests.oracle import MASTER  # noqa: E402
 from tests.policyserver import PolicyServer  # noqa: E402
 from tests.smtpd.differential import Differential  # noqa: E402
 
@@ -54,14 +51,9 @@ def fatal_text(arg: str) -> str:
     diff = Differential(f"smtpd_recipient_restrictions = check_policy_service {arg}, "
                         "reject_unauth_destination\n", expect_unsupported=True)
     try:
-        postfix = diff.postfix.instance
-        postfix.setup()
-        postfix.master = subprocess.Popen(
-            [str(MASTER), "-c", str(postfix.base / "conf"), "-d"], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        assert wait_for(lambda: _listening(postfix.port), 20), "Postfix did not listen"
-        log = postfix.base / "maillog"
-        with socket.create_connection(("127.0.0.1", postfix.port), timeout=10) as sock:
+        diff.postfix.start_master_only()
+        log = diff.postfix.instance.base / "maillog"
+        with socket.create_connection(("127.0.0.1", diff.postfix.port), timeout=10) as sock:
             sock.settimeout(5)
             with contextlib.suppress(OSError):
                 sock.recv(100)
@@ -74,14 +66,6 @@ def fatal_text(arg: str) -> str:
         raise RuntimeError(f"no fatal error for {arg}")
     finally:
         diff.stop()
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def request() -> list[str]:
