@@ -286,3 +286,36 @@ def test_policy_server_in_the_process_is_shared(server: PolicyServer) -> None:
     checks.recipient(OUTSIDE, "u@mail.example.test")
     checks.recipient(OUTSIDE, "v@mail.example.test")
     assert list(settings.policy_clients) == [server.spec]
+
+
+def test_main_cf_settings_apply(server: PolicyServer) -> None:
+    checks, _ = session(f"smtpd_recipient_restrictions = check_policy_service {server.spec}, "
+                        "reject_unauth_destination\n"
+                        "smtpd_policy_service_request_limit = 1\n"
+                        "smtpd_policy_service_policy_context = from-main-cf\n")
+
+    async def two() -> None:  # one event loop: connections could be kept
+        for rcpt in ("u@mail.example.test", "v@mail.example.test"):
+            await checks.session.recipient(OUTSIDE, rcpt)
+
+    run(two)
+    assert server.connections == 2
+    assert [r["policy_context"] for r in server.requests] == ["from-main-cf"] * 2
+
+
+def test_spawn_attributes() -> None:
+    from pyfix.delivery.pipe_attr import PipeConfigError
+    from pyfix.spawn.service import parse_spawn_attr
+
+    attr = parse_spawn_attr(["user=nobody", "argv=/usr/bin/policyd-spf", "/etc/x.conf"],
+                            "postfix", "postdrop")
+    assert attr.command == ("/usr/bin/policyd-spf", "/etc/x.conf")
+    for args, text in (
+            (["flags=R", "user=nobody", "argv=/bin/true"], "unknown attribute name: flags=R"),
+            (["argv=/bin/true"], "missing user= command-line attribute"),
+            (["user=nobody"], "missing argv= command-line attribute"),
+            (["user=root", "argv=/bin/true"],
+             "user= command-line attribute specifies root privileges")):
+        with pytest.raises(PipeConfigError) as error:
+            parse_spawn_attr(args, "postfix", "postdrop")
+        assert str(error.value) == text

@@ -113,7 +113,10 @@ def test_transaction_attributes_and_actions(policy: PolicyServer) -> None:
             b"DATA\r\n", (b"Subject: x\r\n\r\nbody\r\n.\r\n", "reply"),
             # a second transaction: one recipient, then recipient at DATA
             b"MAIL FROM:<>\r\n", b"RCPT TO:<dunno@mail.example.test>\r\n", b"DATA\r\n",
-            (b"Subject: y\r\n\r\nmore body\r\n.\r\n", "reply"), QUIT])
+            (b"Subject: y\r\n\r\nmore body\r\n.\r\n", "reply"),
+            # a quoted local part, and a transaction that RSET ends
+            b'MAIL FROM:<"a b"@example.org>\r\n', b'RCPT TO:<"dunno x"@mail.example.test>\r\n',
+            b"RSET\r\n", QUIT])
         play(diff, policy, "timeout", [
             EHLO, b"MAIL FROM:<a@example.org>\r\n", b"RCPT TO:<hang@mail.example.test>\r\n",
             QUIT])
@@ -168,3 +171,23 @@ def test_unreachable_servers(policy: PolicyServer) -> None:
     with Differential(main_cf) as diff:
         diff.check("unreachable", [EHLO, b"MAIL FROM:<a@example.org>\r\n",
                                    b"RCPT TO:<dunno@mail.example.test>\r\n", QUIT])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Postfix refuses a restriction that names a table inside an access or policy "
+    "result ('do not specify lookup tables inside SMTPD access maps', 451 4.3.5); "
+    "how access values are evaluated is access.py's (issue 10 item 1).  Through a "
+    "restriction class, the nested check_policy_service gets the built-in default "
+    "action (postconf(5)), which checks/policy.py does"))
+def test_default_action_asking_another_server() -> None:
+    """check_policy_service written in smtpd_policy_service_default_action."""
+    dead = _dead_port()
+    main_cf = ("notify_classes = resource\n"  # no transcript to the postmaster
+               "smtpd_policy_service_try_limit = 1\n"
+               f"smtpd_policy_service_default_action = check_policy_service "
+               f"inet:127.0.0.1:{dead}\n"
+               f"smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:{dead}, "
+               "permit_mynetworks, reject_unauth_destination\n")
+    with Differential(main_cf) as diff:
+        diff.check("nested default", [EHLO, b"MAIL FROM:<a@example.org>\r\n",
+                                      b"RCPT TO:<dunno@mail.example.test>\r\n", QUIT])

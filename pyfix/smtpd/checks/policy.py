@@ -30,7 +30,9 @@ DESCRIPTION
     The server's action is an access(5) result (access.py's
     access_verdict), worded for the stage ("<rcpt>: Recipient address
     rejected: text").  When every attempt fails (pyfix.smtpd.policy_client),
-    the endpoint's default_action applies instead.  SERVER is
+    the endpoint's default_action applies instead (a check_policy_service
+    named there gets the built-in default action, "451 4.3.5 Server
+    configuration problem", when it fails too).  SERVER is
     inet:host:port, unix:pathname or Postfix 3.x's "{ server, name=value,
     ... }" form (policy_client.parse_endpoint()).  Each smtpd process
     keeps one client, with its kept connections, per distinct SERVER.
@@ -48,6 +50,8 @@ DIAGNOSTICS
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 from pyfix.smtpd.checks import engine
 from pyfix.smtpd.checks.access import access_verdict
@@ -72,6 +76,10 @@ _STATE = {engine.CLIENT: "CONNECT", engine.HELO: "HELO", engine.SENDER: "MAIL",
           engine.RECIPIENT: "RCPT", engine.RELAY: "RCPT", engine.DATA: "DATA",
           engine.END_OF_DATA: "END-OF-MESSAGE", engine.ETRN: "ETRN"}
 _AFTER_RCPT = ("DATA", "END-OF-MESSAGE")
+# Postfix's built-in default_action: the one that a check_policy_service
+# inside another one's default_action gets.
+BUILTIN_DEFAULT_ACTION = "451 4.3.5 Server configuration problem"
+_in_default_action: ContextVar[bool] = ContextVar("in_default_action", default=False)
 
 
 def policy_attributes(request: Request, policy_context: str) -> dict[str, str]:
@@ -138,6 +146,16 @@ async def check_policy_service(ctx: Context, request: Request, step: Step) -> Ve
         return Verdict(Result.DEFER, CONFIG_ERROR)
     endpoint = client.endpoint
     answer = await client.query(policy_attributes(request, endpoint.policy_context), ctx.warn)
-    action = answer["action"] if answer is not None else endpoint.default_action
-    return await access_verdict(ctx, request, action, (request.what, request.stage.reply_class),
-                                "check_policy_service")
+    subject = (request.what, request.stage.reply_class)
+    if answer is not None:
+        return await access_verdict(ctx, request, answer["action"], subject,
+                                    "check_policy_service")
+    if _in_default_action.get():
+        return await access_verdict(ctx, request, BUILTIN_DEFAULT_ACTION, subject,
+                                    "check_policy_service")
+    token = _in_default_action.set(True)
+    try:
+        return await access_verdict(ctx, request, endpoint.default_action, subject,
+                                    "smtpd_policy_service_default_action")
+    finally:
+        _in_default_action.reset(token)
