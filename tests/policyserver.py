@@ -12,7 +12,7 @@ dict, and answers with what its script says:
 
 The script returns the action text (sent as "action=TEXT" and an empty
 line), or one of the behaviours CLOSE (close the connection without an
-answer), HANG (never answer), GARBAGE (answer a line that is not
+answer), HANG (never answer; wait until the client closes), GARBAGE (answer a line that is not
 "name=value").  A thread per connection serves it; requests on one
 connection are answered in order, as Postfix expects.
 
@@ -99,7 +99,7 @@ class PolicyServer:
                 if action == CLOSE:
                     return
                 if action == HANG:
-                    self.done.wait()
+                    reader.read()  # until the client gives up and closes
                     return
                 answer = "this is not an attribute\n\n" if action == GARBAGE \
                     else f"action={action}\n\n"

@@ -206,10 +206,17 @@ class _Connection:
     opened: float
     used: float
     requests: int = 0
+    timer: asyncio.TimerHandle | None = None  # max_idle, while idle
 
     def close(self) -> None:
+        self.disarm()
         with contextlib.suppress(Exception):
             self.writer.transport.abort()
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 class PolicyClient:
@@ -232,6 +239,10 @@ class PolicyClient:
             try:
                 conn = await self._connection(warn)
                 answer = await self._exchange(conn, payload, warn)
+            except asyncio.CancelledError:  # the session went away meanwhile
+                if conn is not None:
+                    conn.close()
+                raise
             except _AttemptFailed as failed:
                 if conn is not None:
                     conn.close()
@@ -252,6 +263,7 @@ class PolicyClient:
         now = time.monotonic()
         while self.idle:
             conn = self.idle.pop()
+            conn.disarm()
             if conn.loop is loop and now - conn.opened < self.endpoint.max_ttl \
                     and now - conn.used < self.endpoint.max_idle:
                 if conn.reader.at_eof():  # closed by the server while idle
@@ -295,6 +307,8 @@ class PolicyClient:
                 answer[name] = value
         except TimeoutError:
             raise _AttemptFailed(TIMED_OUT) from None
+        except ValueError:  # a line longer than the reader's limit
+            raise _AttemptFailed(None) from None
         except OSError as exc:
             raise _AttemptFailed(_strerror(exc),
                                  exc.errno in _QUIET_ERRNOS) from None
@@ -312,12 +326,12 @@ class PolicyClient:
             conn.close()
             return
         self.idle.append(conn)
-        conn.loop.call_later(self.endpoint.max_idle, self._expire, conn)
+        conn.timer = conn.loop.call_later(self.endpoint.max_idle, self._expire, conn)
 
     def _expire(self, conn: _Connection) -> None:
         """max_idle: close a connection that nobody took since."""
-        idle_for = time.monotonic() - conn.used
-        if any(c is conn for c in self.idle) and idle_for >= self.endpoint.max_idle - 0.01:
+        conn.timer = None
+        if any(c is conn for c in self.idle):
             self.idle.remove(conn)
             conn.close()
 

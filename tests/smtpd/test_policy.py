@@ -203,6 +203,26 @@ def test_failed_attempts(server: PolicyServer, recipient: str, expected: list[st
     assert len(server.requests) == 2
 
 
+def test_cancelled_request_closes_its_connection(server: PolicyServer) -> None:
+    """A session that goes away while its request waits leaves no connection."""
+    client = PolicyClient(PolicyEndpoint(server.spec, timeout=30))
+
+    async def go() -> None:
+        task = asyncio.create_task(client.query({"recipient": "hang@x"}, lambda _t: None))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(40):  # the loop still runs: nothing else would close it
+            if server.closed:
+                break
+            await asyncio.sleep(0.05)
+        assert server.closed == 1  # before the loop ends
+
+    run(go)
+    assert (server.connections, client.idle) == (1, [])
+
+
 def test_refused_and_missing_socket(tmp_path: Path) -> None:
     with PolicyServer() as srv:
         name = srv.spec[5:]
