@@ -267,6 +267,7 @@ class PolicyClient:
             if conn.loop is loop and now - conn.opened < self.endpoint.max_ttl \
                     and now - conn.used < self.endpoint.max_idle:
                 if conn.reader.at_eof():  # closed by the server while idle
+                    conn.close()
                     raise _AttemptFailed(None)
                 return conn
             if conn.loop is loop or conn.loop.is_closed():
