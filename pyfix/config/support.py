@@ -122,6 +122,11 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "smtpd_reject_unlisted_sender", "smtpd_sender_login_maps",
         # smtpd: DNS lists (smtpd/checks/dnsbl.py)
         "maps_rbl_reject_code", "maps_rbl_domains", "default_rbl_reply", "rbl_reply_maps",
+        # smtpd: check_policy_service
+        "smtpd_policy_service_timeout", "smtpd_policy_service_max_idle",
+        "smtpd_policy_service_max_ttl", "smtpd_policy_service_request_limit",
+        "smtpd_policy_service_try_limit", "smtpd_policy_service_retry_delay",
+        "smtpd_policy_service_default_action", "smtpd_policy_service_policy_context",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

@@ -48,6 +48,7 @@ IMPLEMENTED: dict[str, str] = {
     "showq": "pyfix.showq.service",
     "flush": "pyfix.flush.service",
     "verify": "pyfix.verify.service",
+    "spawn": "pyfix.spawn.service",
 }
 # master.cf commands that pyfix runs inside their callers (cleanup by smtpd
 # and pickup, trivial-rewrite by smtpd and qmgr, bounce by qmgr): nothing to

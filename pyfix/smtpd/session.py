@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -109,6 +110,12 @@ class Connection:
         self.protocol = "SMTP"
         self.outbuf = bytearray()
         self.checks = ctx.checks.session(ctx.log.info, ctx.log.warn)
+        sockname = writer.get_extra_info("sockname")
+        self.server_addr, self.server_port = (
+            (str(sockname[0]).removeprefix("::ffff:"), str(sockname[1]))
+            if isinstance(sockname, tuple) else ("", ""))
+        self.instance = ""  # names the mail transaction for policy servers
+        self.transactions = 0
 
     async def flush(self) -> None:
         data = bytes(self.outbuf) + self.server.data_to_send()
@@ -123,9 +130,27 @@ class Connection:
         self.ctx.log.info(f"{queue_id}: client={self.client.namaddr}")
 
     def facts(self, sender: str | None = None) -> Facts:
-        if sender is None and self.mail is not None:
+        session = self.server.session
+        transaction = session.in_mail_transaction  # (RSET and the end of DATA end it)
+        if sender is None and self.mail is not None and transaction:
             sender = self.mail.address
-        return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender)
+        where = session.where
+        return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender,
+                     protocol_state=where, protocol_name=session.protocol,
+                     client_port=self.client.port, server_addr=self.server_addr,
+                     server_port=self.server_port, queue_id=session.mail.queue_id or "",
+                     recipient_count=session.rcpt.count,
+                     first_recipient=session.rcpt.first or "",
+                     size=(session.mail.act_size if where == "END-OF-MESSAGE"
+                           else session.mail.msg_size),
+                     instance=self.instance if transaction else "")
+
+    def new_instance(self) -> None:
+        """A name for the new mail transaction: process, time, sequence."""
+        now = time.time()
+        self.instance = (f"{os.getpid():x}.{int(now):x}.{int(now % 1 * 1e6):x}."
+                         f"{self.transactions:x}")
+        self.transactions += 1
 
     def refuse(self, outcome: Outcome, sender: str | None = None,
                helo: str | None = None) -> Reply | None:
@@ -164,6 +189,7 @@ class Connection:
                 return refused
             self.abort()
             self.mail = request
+            self.new_instance()
             return ev.Accept()
         if isinstance(request, ev.RcptTo):
             return await self.rcpt(request)

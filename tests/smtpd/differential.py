@@ -231,6 +231,30 @@ class PostfixOracle:
     def stop(self) -> None:
         self.instance.stop()
 
+    def start_master_only(self) -> None:
+        """Start the master without a warm-up dialogue, for a configuration
+        whose smtpd is expected to stop at start-up (a fatal error)."""
+        import subprocess
+
+        from tests.instance import wait_for
+        from tests.oracle import MASTER
+
+        instance = self.instance
+        instance.setup()
+        instance.master = subprocess.Popen(
+            [str(MASTER), "-c", str(instance.base / "conf"), "-d"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.port = instance.port
+
+        def listening() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            except OSError:
+                return False
+            return True
+
+        assert wait_for(listening, 20), "Postfix did not listen"
+
     def session_log(self) -> list[str]:
         return list(self.instance.wait_disconnect())
 

@@ -12,7 +12,8 @@ DESCRIPTION
     address.py (reject_non_fqdn_*), access.py (check_client_access),
     unlisted.py (reject_unlisted_recipient, reject_unlisted_sender),
     login.py (the *_sender_login_mismatch restrictions),
-    dnsbl.py (reject_rbl_client and the other DNS list restrictions).
+    dnsbl.py (reject_rbl_client and the other DNS list restrictions),
+    policy.py (check_policy_service).
     smtpd.py applies the lists at each stage of an SMTP session, with
     smtpd_delay_reject and compatibility_level as Postfix 3.7 does.
     Importing the package registers every family's names.
@@ -29,6 +30,7 @@ from pyfix.smtpd.checks import (  # noqa: F401  (registration)
     dnsbl,
     generic,
     login,
+    policy,
     relay,
     unlisted,
     verify,

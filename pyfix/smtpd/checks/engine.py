@@ -46,11 +46,15 @@ import enum
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyfix.config.lists import split_list
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.checks.settings import CheckSettings
 from pyfix.tables.base import TableError
+
+if TYPE_CHECKING:
+    from pyfix.smtpd.checks.smtpd import Facts
 
 # Postfix stops expanding restriction classes (access map values that are
 # restriction lists) this deep.
@@ -115,6 +119,8 @@ class Request:
     what: str = ""
     # the unverified address->name result; "" follows client_name
     reverse_name: str = ""
+    # the session's facts (the policy service sends them all)
+    facts: Facts | None = None
 
     def __post_init__(self) -> None:
         self.reverse_name = self.reverse_name or self.client_name

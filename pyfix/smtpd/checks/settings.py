@@ -43,6 +43,7 @@ from pyfix.config.compat import compat_default
 from pyfix.config.store import Config
 from pyfix.dns.resolver import Resolver
 from pyfix.dns.servers import servers_from_config
+from pyfix.smtpd.policy_client import PolicyClient
 from pyfix.smtpd.relay import RelayPolicy
 from pyfix.tables.maps import Maps
 
@@ -58,6 +59,8 @@ class CheckSettings:
     _dns: Resolver | None = None
     # settings that a family of restrictions reads once (verify.py: "verify")
     family: dict[str, object] = field(default_factory=dict)
+    # check_policy_service clients, by argument (checks/policy.py)
+    policy_clients: dict[str, PolicyClient] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         cfg = self.config

@@ -112,6 +112,21 @@ class Facts:
     helo: str | None = None
     sender: str | None = None
     reverse_name: str = ""  # the unverified reverse name; "" follows client_name
+    # What a policy server is told (pyfix.smtpd.checks.policy): the SMTP
+    # command being checked (CONNECT, EHLO, HELO, MAIL, RCPT, DATA,
+    # END-OF-MESSAGE, VRFY, ETRN), SMTP or ESMTP, the ports and addresses,
+    # the transaction's queue ID (once open), accepted recipients (the
+    # first one), the size (SIZE=, then the content's) and instance.
+    protocol_state: str = ""
+    protocol_name: str = "SMTP"
+    client_port: str = ""
+    server_addr: str = ""
+    server_port: str = ""
+    queue_id: str = ""
+    recipient_count: int = 0
+    first_recipient: str = ""
+    size: int = 0
+    instance: str = ""
 
 
 @dataclass
@@ -151,14 +166,14 @@ class SessionChecks:
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
                        defer_code=s.defer_code, what=what,
-                       reverse_name=facts.reverse_name, **more)
+                       reverse_name=facts.reverse_name, facts=facts, **more)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
 
     async def _early(self, facts: Facts, recipient: str | None = None,
-               stages: tuple[Stage, ...] = (engine.CLIENT, engine.HELO, engine.SENDER)
-               ) -> Verdict:
+               stages: tuple[Stage, ...] = (engine.CLIENT, engine.HELO, engine.SENDER),
+               etrn_domain: str | None = None) -> Verdict:
         """The client, helo and sender lists, in that order."""
         for stage in stages:
             if stage is engine.HELO and facts.helo is None:
@@ -167,7 +182,9 @@ class SessionChecks:
                 continue
             what = {engine.CLIENT: facts.namaddr, engine.HELO: facts.helo or "",
                     engine.SENDER: facts.sender or ""}[stage]
-            verdict = await self._run(stage, self._request(stage, facts, what, recipient=recipient))
+            request = self._request(stage, facts, what, recipient=recipient,
+                                    etrn_domain=etrn_domain)
+            verdict = await self._run(stage, request)
             if stage is engine.SENDER and not verdict.rejects:
                 verdict = self._unlisted_sender(facts)
             if verdict.rejects:
@@ -266,7 +283,8 @@ class SessionChecks:
 
     async def etrn(self, facts: Facts, domain: str) -> Outcome:
         if self.checks.delay_reject:
-            verdict = await self._early(facts, stages=(engine.CLIENT, engine.HELO))
+            verdict = await self._early(facts, stages=(engine.CLIENT, engine.HELO),
+                                        etrn_domain=domain)
             if verdict.rejects:
                 return self._outcome(verdict)
         request = self._request(engine.ETRN, facts, domain, etrn_domain=domain)
