@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 
 from pyfix.config.lists import split_list
 from pyfix.smtp.replies import Reply
+from pyfix.smtpd.checks.actions import Actions
 from pyfix.smtpd.checks.settings import CheckSettings
 from pyfix.tables.base import TableError
 
@@ -113,6 +114,7 @@ class Request:
     defer_code: int = 450
     # what a reply at this stage is about: <namaddr>, <helo>, <sender>, ...
     what: str = ""
+    reverse_client_name: str = ""  # the PTR name, verified or not
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:
@@ -157,6 +159,11 @@ class Context:
         self.depth = 0
         # (level, text) lines that Postfix logs after the stage's reject line
         self.after: list[tuple[str, str]] = []
+        # what access(5) actions ask of the transaction's message
+        self.actions = Actions()
+        # (action, text) lines that Postfix logs as they happen, in the
+        # shape of a reject line: "hold", "warn", "filter", ... (access.py)
+        self.notes: list[tuple[str, str]] = []
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""
@@ -165,6 +172,14 @@ class Context:
     def take_after(self) -> list[tuple[str, str]]:
         after, self.after = self.after, []
         return after
+
+    def note(self, action: str, text: str) -> None:
+        """An "ACTION: CMD from client: text; from=<> ..." log line."""
+        self.notes.append((action, text))
+
+    def take_notes(self) -> list[tuple[str, str]]:
+        notes, self.notes = self.notes, []
+        return notes
 
     def warn_once(self, key: str, text: str) -> None:
         if key not in self.warned:

@@ -26,7 +26,8 @@ DESCRIPTION
     smtpd_relay_restrictions, smtpd_relay_before_recipient_restrictions,
     relay_domains_reject_code, non_fqdn_reject_code,
     access_map_reject_code, access_map_defer_code, reject_code,
-    defer_code, parent_domain_matches_subdomains.
+    defer_code, parent_domain_matches_subdomains, recipient_delimiter,
+    smtpd_null_access_lookup_key.
 
 DIAGNOSTICS
     ConfigValueError for a bad number.
@@ -69,6 +70,8 @@ class CheckSettings:
         self.defer_code = cfg.get_int("defer_code")
         self.access_parent_style = parent_style(
             cfg.get("parent_domain_matches_subdomains"), "smtpd_access_maps")
+        self.recipient_delimiter = cfg.get("recipient_delimiter")
+        self.null_access_lookup_key = cfg.get("smtpd_null_access_lookup_key")
 
     def table(self, spec: str) -> Maps:
         maps = self.tables.get(spec)

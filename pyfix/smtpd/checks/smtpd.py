@@ -97,15 +97,18 @@ class Facts:
     namaddr: str
     helo: str | None = None
     sender: str | None = None
+    reverse_client_name: str = ""
 
 
 @dataclass
 class Outcome:
     """A stage's reply (None: go on) and the (level, text) log lines that
-    Postfix writes after the reject line."""
+    Postfix writes after the reject line; notes: the (action, text) lines
+    of access(5) actions (hold, warn, ...) that come before it."""
 
     reply: Reply | None = None
     after: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 class SmtpdChecks:
@@ -134,7 +137,8 @@ class SessionChecks:
         s = self.ctx.settings
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
-                       defer_code=s.defer_code, what=what, **more)
+                       defer_code=s.defer_code, what=what,
+                       reverse_client_name=facts.reverse_client_name, **more)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
@@ -156,7 +160,7 @@ class SessionChecks:
         return engine.DUNNO
 
     def _outcome(self, verdict: Verdict) -> Outcome:
-        return Outcome(verdict.reply, self.ctx.take_after())
+        return Outcome(verdict.reply, self.ctx.take_after(), self.ctx.take_notes())
 
     async def connect(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
@@ -175,6 +179,8 @@ class SessionChecks:
 
     async def recipient(self, facts: Facts, recipient: str) -> Outcome:
         checks, settings = self.checks, self.ctx.settings
+        if self.ctx.actions.discard:
+            return Outcome()  # DISCARD: the transaction's mail goes nowhere
         if checks.delay_reject:
             verdict = await self._early(facts, recipient)
             if verdict.rejects:
@@ -196,7 +202,7 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
                           f'access denied" error for recipient "{recipient}" from client '
                           f'"{facts.namaddr}"')
-        return Outcome(await self._unlisted(facts, recipient))
+        return Outcome(await self._unlisted(facts, recipient), notes=self.ctx.take_notes())
 
     async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
         """smtpd_reject_unlisted_recipient: unknown local users (relay.py)."""
