@@ -27,8 +27,10 @@ DESCRIPTION
         up as $smtpd_null_access_lookup_key.
 
     Within one check the first key found ends the search: a DUNNO there
-    (or an action such as HOLD) stops the parent domains from being
-    tried; check_client_access still tries the address after the name.
+    (or an action such as HOLD) stops the parent domains, and for the
+    client checks the address, from being tried.  Replies name the
+    client as <name[address]>: Client host, or for the reverse name
+    <name>: Unverified Client host.
 
     Parameters read: parent_domain_matches_subdomains,
     recipient_delimiter, smtpd_null_access_lookup_key, and those of
@@ -65,17 +67,17 @@ from pyfix.tables.search import (
 
 __all__ = ["access_verdict"]
 
+UNVERIFIED_CLIENT = "Unverified Client host"
 
-async def _client(ctx: Context, request: Request, table: str, name: str) -> Verdict:
+
+async def _client(ctx: Context, request: Request, table: str, name: str,
+                  subject: tuple[str, str]) -> Verdict:
     maps = ctx.settings.table(table)
-    subject = (request.namaddr, CLIENT.reply_class)
+    value = None
     if name and name != "unknown":
         value = find_domain(maps, name, ctx.settings.access_parent_style)
-        if value is not None:
-            verdict = await access_verdict(ctx, request, value, subject, table)
-            if verdict is not DUNNO:
-                return verdict
-    value = find_client_address(maps, request.client_addr)
+    if value is None:
+        value = find_client_address(maps, request.client_addr)
     if value is None:
         return DUNNO
     return await access_verdict(ctx, request, value, subject, table)
@@ -83,13 +85,15 @@ async def _client(ctx: Context, request: Request, table: str, name: str) -> Verd
 
 @restriction("check_client_access", nargs=1)
 async def check_client_access(ctx: Context, request: Request, step: Step) -> Verdict:
-    return await _client(ctx, request, step.args[0], request.client_name)
+    return await _client(ctx, request, step.args[0], request.client_name,
+                         (request.namaddr, CLIENT.reply_class))
 
 
 @restriction("check_reverse_client_hostname_access", nargs=1)
 async def check_reverse_client_hostname_access(ctx: Context, request: Request,
                                                step: Step) -> Verdict:
-    return await _client(ctx, request, step.args[0], request.reverse_client_name)
+    return await _client(ctx, request, step.args[0], request.reverse_client_name,
+                         (request.reverse_client_name, UNVERIFIED_CLIENT))
 
 
 async def _domain(ctx: Context, request: Request, table: str, domain: str | None,
