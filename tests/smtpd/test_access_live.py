@@ -316,3 +316,27 @@ def test_queue_file_of_actions() -> None:
     assert "\nX-Test: prepended\nX-Test2: again\nReceived: " in expected
     assert actual == expected, "\n".join(difflib.unified_diff(
         expected.splitlines(), actual.splitlines(), "postfix", "pyfix", lineterm=""))
+
+
+OPEN_ERROR = (r"^\w+: error: open database ",
+              "pyfix's smtpd logs table open errors once, at its start, not in each session")
+
+
+def test_lookup_error() -> None:
+    """A table that cannot be opened: "451 4.3.5 <what>: Class rejected:
+    Server configuration error" after the table's warnings; pyfix logs the
+    open error when smtpd starts, as Postfix does when its smtpd starts."""
+    main_cf = ("smtpd_helo_restrictions = check_helo_access hash:/nonexistent/helo\n"
+               "smtpd_client_restrictions = check_client_access hash:/nonexistent/client\n"
+               "smtpd_recipient_restrictions = check_recipient_access hash:/nonexistent/rcpt\n")
+    steps: list[StepSpec] = [EHLO, mail("a@b.test"), rcpt("x@example.com"), QUIT]
+    with differential(main_cf, "") as diff:
+        diff.check("client", steps, ignore=[OPEN_ERROR])
+        start = diff.pyfix.instance.maillog()
+    for name in ("client", "helo", "rcpt"):
+        line = f"error: open database /nonexistent/{name}.db: No such file or directory"
+        assert start.index(line) < start.index(" connect from "), start
+    with differential(main_cf.replace("smtpd_client_restrictions", "#"), "") as diff:
+        diff.check("helo", steps, ignore=[OPEN_ERROR])
+    with differential(main_cf.split("\n", 2)[2], "") as diff:
+        diff.check("recipient", steps, ignore=[OPEN_ERROR])

@@ -36,11 +36,19 @@ DESCRIPTION
     recipient_delimiter, smtpd_null_access_lookup_key, and those of
     access_result.py.
 
+    open_tables() opens the tables of these checks at start-up, as
+    Postfix's smtpd does, so that a table that cannot be opened is
+    logged then ("error: open database ...").
+
 DIAGNOSTICS
-    Table errors propagate to the evaluator (451 replies).
+    A table lookup error (a table that cannot be opened included) gives
+    Postfix's "451 4.3.5 <what>: Class rejected: Server configuration
+    error", after the table's "lookup error" warnings.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from pyfix.smtpd.checks.access_result import access_verdict
 from pyfix.smtpd.checks.engine import (
@@ -52,10 +60,13 @@ from pyfix.smtpd.checks.engine import (
     SENDER,
     Context,
     Request,
+    RestrictionList,
     Step,
     Verdict,
     restriction,
 )
+from pyfix.smtpd.checks.settings import CheckSettings
+from pyfix.tables.base import TableError
 from pyfix.tables.search import (
     ACCESS,
     PDDMDS,
@@ -65,19 +76,39 @@ from pyfix.tables.search import (
     find_domain,
 )
 
-__all__ = ["access_verdict"]
+__all__ = ["access_verdict", "open_tables"]
+
+TABLE_CHECKS = ("check_client_access", "check_reverse_client_hostname_access",
+                "check_helo_access", "check_sender_access", "check_recipient_access",
+                "check_etrn_access")
 
 UNVERIFIED_CLIENT = "Unverified Client host"
+
+
+def open_tables(settings: CheckSettings, lists: Iterable[RestrictionList]) -> None:
+    """Open the tables of the lists' check_*_access steps now, at start-up,
+    where Postfix's smtpd opens them (and logs an open error)."""
+    for rlist in lists:
+        for step in rlist.steps:
+            if step.name in TABLE_CHECKS and step.args:
+                settings.table(step.args[0])
+
+
+def _lookup_error(request: Request, subject: tuple[str, str]) -> Verdict:
+    return request.defer("Server configuration error", 451, "4.3.5", subject)
 
 
 async def _client(ctx: Context, request: Request, table: str, name: str,
                   subject: tuple[str, str]) -> Verdict:
     maps = ctx.settings.table(table)
     value = None
-    if name and name != "unknown":
-        value = find_domain(maps, name, ctx.settings.access_parent_style)
-    if value is None:
-        value = find_client_address(maps, request.client_addr)
+    try:
+        if name and name != "unknown":
+            value = find_domain(maps, name, ctx.settings.access_parent_style)
+        if value is None:
+            value = find_client_address(maps, request.client_addr)
+    except TableError:
+        return _lookup_error(request, subject)
     if value is None:
         return DUNNO
     return await access_verdict(ctx, request, value, subject, table)
@@ -100,10 +131,14 @@ async def _domain(ctx: Context, request: Request, table: str, domain: str | None
                   reply_class: str) -> Verdict:
     if not domain:
         return DUNNO
-    value = find_domain(ctx.settings.table(table), domain, ctx.settings.access_parent_style)
+    subject = (domain, reply_class)
+    try:
+        value = find_domain(ctx.settings.table(table), domain, ctx.settings.access_parent_style)
+    except TableError:
+        return _lookup_error(request, subject)
     if value is None:
         return DUNNO
-    return await access_verdict(ctx, request, value, (domain, reply_class), table)
+    return await access_verdict(ctx, request, value, subject, table)
 
 
 @restriction("check_helo_access", nargs=1)
@@ -120,8 +155,11 @@ async def _address(ctx: Context, request: Request, table: str, address: str,
                    subject: tuple[str, str]) -> Verdict:
     settings = ctx.settings
     strategy = ACCESS | (PDMS if settings.access_parent_style else PDDMDS)
-    value, _ = find_address(settings.table(table), address, strategy,
-                            recipient_delimiter=settings.recipient_delimiter)
+    try:
+        value, _ = find_address(settings.table(table), address, strategy,
+                                recipient_delimiter=settings.recipient_delimiter)
+    except TableError:
+        return _lookup_error(request, subject)
     if value is None:
         return DUNNO
     return await access_verdict(ctx, request, value, subject, table)

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 
 from pyfix.config.store import Config
 from pyfix.smtp.replies import Reply
-from pyfix.smtpd.checks import engine
+from pyfix.smtpd.checks import access, engine
 from pyfix.smtpd.checks.engine import (
     Context,
     Request,
@@ -119,6 +119,7 @@ class SmtpdChecks:
         self.reject_unlisted = config.get_bool("smtpd_reject_unlisted_recipient")
         self.lists: dict[Stage, RestrictionList] = {
             stage: parse_list(stage.parameter, config.get(stage.parameter)) for stage in STAGES}
+        access.open_tables(self.settings, self.lists.values())
         names = self.lists[engine.RELAY].names + self.lists[engine.RECIPIENT].names
         if not any(name in RELAY_CHECKS for name in names):
             raise RestrictionConfigError(NO_RELAY_CHECK)
