@@ -48,7 +48,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pyfix.smtpd.checks.access_result import access_verdict
 from pyfix.smtpd.checks.engine import (
@@ -67,6 +67,7 @@ from pyfix.smtpd.checks.engine import (
 )
 from pyfix.smtpd.checks.settings import CheckSettings
 from pyfix.tables.base import TableError
+from pyfix.tables.maps import Maps
 from pyfix.tables.search import (
     ACCESS,
     PDDMDS,
@@ -94,24 +95,27 @@ def open_tables(settings: CheckSettings, lists: Iterable[RestrictionList]) -> No
                 settings.table(step.args[0])
 
 
-def _lookup_error(request: Request, subject: tuple[str, str]) -> Verdict:
-    return request.defer("Server configuration error", 451, "4.3.5", subject)
+async def _decide(ctx: Context, request: Request, table: str, subject: tuple[str, str],
+                  lookup: Callable[[Maps], str | None]) -> Verdict:
+    """The verdict of what lookup finds in table (DUNNO: nothing)."""
+    try:
+        value = lookup(ctx.settings.table(table))
+    except TableError:
+        return request.defer("Server configuration error", 451, "4.3.5", subject)
+    if value is None:
+        return DUNNO
+    return await access_verdict(ctx, request, value, subject, table)
 
 
 async def _client(ctx: Context, request: Request, table: str, name: str,
                   subject: tuple[str, str]) -> Verdict:
-    maps = ctx.settings.table(table)
-    value = None
-    try:
+    def lookup(maps: Maps) -> str | None:
+        value = None
         if name and name != "unknown":
             value = find_domain(maps, name, ctx.settings.access_parent_style)
-        if value is None:
-            value = find_client_address(maps, request.client_addr)
-    except TableError:
-        return _lookup_error(request, subject)
-    if value is None:
-        return DUNNO
-    return await access_verdict(ctx, request, value, subject, table)
+        return value if value is not None else find_client_address(maps, request.client_addr)
+
+    return await _decide(ctx, request, table, subject, lookup)
 
 
 @restriction("check_client_access", nargs=1)
@@ -131,14 +135,8 @@ async def _domain(ctx: Context, request: Request, table: str, domain: str | None
                   reply_class: str) -> Verdict:
     if not domain:
         return DUNNO
-    subject = (domain, reply_class)
-    try:
-        value = find_domain(ctx.settings.table(table), domain, ctx.settings.access_parent_style)
-    except TableError:
-        return _lookup_error(request, subject)
-    if value is None:
-        return DUNNO
-    return await access_verdict(ctx, request, value, subject, table)
+    return await _decide(ctx, request, table, (domain, reply_class), lambda maps: find_domain(
+        maps, domain, ctx.settings.access_parent_style))
 
 
 @restriction("check_helo_access", nargs=1)
@@ -155,14 +153,8 @@ async def _address(ctx: Context, request: Request, table: str, address: str,
                    subject: tuple[str, str]) -> Verdict:
     settings = ctx.settings
     strategy = ACCESS | (PDMS if settings.access_parent_style else PDDMDS)
-    try:
-        value, _ = find_address(settings.table(table), address, strategy,
-                                recipient_delimiter=settings.recipient_delimiter)
-    except TableError:
-        return _lookup_error(request, subject)
-    if value is None:
-        return DUNNO
-    return await access_verdict(ctx, request, value, subject, table)
+    return await _decide(ctx, request, table, subject, lambda maps: find_address(
+        maps, address, strategy, recipient_delimiter=settings.recipient_delimiter)[0])
 
 
 @restriction("check_sender_access", nargs=1)

@@ -117,20 +117,18 @@ def _what(subject: tuple[str, str]) -> str:
 Action = Callable[[Context, Request, str, tuple[str, str], str], Verdict]
 
 
-def _hold(ctx: Context, request: Request, text: str, subject: tuple[str, str],
-          table: str) -> Verdict:
-    if not ctx.actions.hold:
-        ctx.actions.hold = True
-        ctx.note("hold", f"{_what(subject)} {text or 'triggers HOLD action'}")
-    return DUNNO
+def _flag(keyword: str, verdict: Verdict) -> Action:
+    """HOLD and DISCARD: set once per transaction, and logged then."""
+    name = keyword.lower()
 
+    def act(ctx: Context, request: Request, text: str, subject: tuple[str, str],
+            table: str) -> Verdict:
+        if not getattr(ctx.actions, name):
+            setattr(ctx.actions, name, True)
+            ctx.note(name, f"{_what(subject)} {text or f'triggers {keyword} action'}")
+        return verdict
 
-def _discard(ctx: Context, request: Request, text: str, subject: tuple[str, str],
-             table: str) -> Verdict:
-    if not ctx.actions.discard:
-        ctx.actions.discard = True
-        ctx.note("discard", f"{_what(subject)} {text or 'triggers DISCARD action'}")
-    return OK
+    return act
 
 
 def _bad(ctx: Context, table: str, keyword: str) -> Verdict:
@@ -178,8 +176,8 @@ def _log(action: str) -> Action:
 
 
 ACTIONS: dict[str, Action] = {
-    "HOLD": _hold,
-    "DISCARD": _discard,
+    "HOLD": _flag("HOLD", DUNNO),
+    "DISCARD": _flag("DISCARD", OK),
     "FILTER": _routing("FILTER"),
     "REDIRECT": _routing("REDIRECT"),
     "BCC": _routing("BCC"),
