@@ -17,7 +17,8 @@ check_etrn_access, check_client_access and
 check_reverse_client_hostname_access; DSN status mapping per subject;
 actions at the MAIL stage (smtpd_delay_reject = no), in
 smtpd_data_restrictions and smtpd_end_of_data_restrictions (PREPEND
-there warns).
+there warns); a table that cannot be opened; the seed's S25 (the
+pop-before-smtp map of S8 rebuilt while the servers run).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -340,3 +342,34 @@ def test_lookup_error() -> None:
         diff.check("helo", steps, ignore=[OPEN_ERROR])
     with differential(main_cf.split("\n", 2)[2], "") as diff:
         diff.check("recipient", steps, ignore=[OPEN_ERROR])
+
+
+# The seed's S8 line at compatibility_level 0 (its main.cf has none), with
+# "localhost" (the client's name) out of relay_domains = $mydestination.
+SEED_S8 = ("mydestination = $myhostname\n"
+           "smtpd_recipient_restrictions = permit_mynetworks, reject_non_fqdn_recipient,\n"
+           "    check_client_access hash:@FILES@/pop-before-smtp,\n"
+           "    check_relay_domains\n")
+
+
+def test_seed_pop_before_smtp_map_updated_while_running() -> None:
+    """The seed's S25: the pop-before-smtp map that S8's
+    check_client_access consults is rebuilt while the servers run; the
+    next session sees it, without a restart."""
+    relay: list[StepSpec] = [EHLO, mail("a@example.org"), rcpt("u@foreign.example"), QUIT]
+    diff = Differential(BASE + SEED_S8, files={"pop-before-smtp": "192.0.2.1 OK\n"},
+                        unset=("compatibility_level", "smtpd_relay_restrictions",
+                               "relay_domains"))
+    table = diff.files / "pop-before-smtp"
+    subprocess.run(["/usr/sbin/postmap", f"hash:{table}"], check=True)
+    with diff:
+        before = diff.run("before", relay)
+        table.write_text("192.0.2.1 OK\n127.0.0.1 OK\n")
+        subprocess.run(["/usr/sbin/postmap", f"hash:{table}"], check=True)
+        time.sleep(2)  # pyfix looks for a rebuilt table at most once a second
+        after = diff.run("after", relay)
+    for name, (postfix, pyfix) in (("before", before), ("after", after)):
+        report = describe(name, normalize_steps(relay), postfix, pyfix)
+        assert not report, report
+    assert b"Relay access denied" in before[1].replies[3]
+    assert after[1].replies[3] == b"250 2.1.5 Ok\r\n"
