@@ -132,6 +132,31 @@ def test_discard_ends_the_checks() -> None:
         diff.check("discard", steps)
 
 
+BAD_ACTIONS = """\
+f0@example.com FILTER
+f1@example.com FILTER nocolon
+f2@example.com FILTER :dest
+r0@example.com REDIRECT
+r1@example.com REDIRECT foo
+b0@example.com BCC
+p0@example.com PREPEND
+p1@example.com PREPEND no header here
+example.net FILTER
+w1@example.com warn lowercase
+"""
+
+
+def test_bad_actions() -> None:
+    """An action without a valid argument: Postfix's warning naming the
+    table and the looked-up address, and the entry counts as not found."""
+    steps: list[StepSpec] = [EHLO, mail("a@b.test")]
+    steps += [rcpt(f"{key}@example.com") for key in (
+        "f0", "f1", "f2", "r0", "r1", "b0", "p0", "p1", "w1")]
+    with differential("smtpd_recipient_restrictions = check_recipient_access "
+                      "hash:@FILES@/access\n", BAD_ACTIONS) as diff:
+        diff.check("bad", [*steps, rcpt("x@sub.example.net"), QUIT])
+
+
 ORDER = """\
 dunno@example.com DUNNO
 example.com REJECT domain rejected

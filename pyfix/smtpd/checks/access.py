@@ -96,24 +96,26 @@ def open_tables(settings: CheckSettings, lists: Iterable[RestrictionList]) -> No
 
 
 async def _decide(ctx: Context, request: Request, table: str, subject: tuple[str, str],
-                  lookup: Callable[[Maps], str | None]) -> Verdict:
-    """The verdict of what lookup finds in table (DUNNO: nothing)."""
+                  lookup: Callable[[Maps], tuple[str | None, str]]) -> Verdict:
+    """The verdict of what lookup finds in table (DUNNO: nothing); lookup
+    returns the value and what it looked up (the entry, for warnings)."""
     try:
-        value = lookup(ctx.settings.table(table))
+        value, entry = lookup(ctx.settings.table(table))
     except TableError:
         return request.defer("Server configuration error", 451, "4.3.5", subject)
     if value is None:
         return DUNNO
-    return await access_verdict(ctx, request, value, subject, table)
+    return await access_verdict(ctx, request, value, subject, table, entry)
 
 
 async def _client(ctx: Context, request: Request, table: str, name: str,
                   subject: tuple[str, str]) -> Verdict:
-    def lookup(maps: Maps) -> str | None:
-        value = None
+    def lookup(maps: Maps) -> tuple[str | None, str]:
         if name and name != "unknown":
             value = find_domain(maps, name, ctx.settings.access_parent_style)
-        return value if value is not None else find_client_address(maps, request.client_addr)
+            if value is not None:
+                return value, name
+        return find_client_address(maps, request.client_addr), request.client_addr
 
     return await _decide(ctx, request, table, subject, lookup)
 
@@ -135,8 +137,8 @@ async def _domain(ctx: Context, request: Request, table: str, domain: str | None
                   reply_class: str) -> Verdict:
     if not domain:
         return DUNNO
-    return await _decide(ctx, request, table, (domain, reply_class), lambda maps: find_domain(
-        maps, domain, ctx.settings.access_parent_style))
+    return await _decide(ctx, request, table, (domain, reply_class), lambda maps: (find_domain(
+        maps, domain, ctx.settings.access_parent_style), domain))
 
 
 @restriction("check_helo_access", nargs=1)
@@ -153,8 +155,8 @@ async def _address(ctx: Context, request: Request, table: str, address: str,
                    subject: tuple[str, str]) -> Verdict:
     settings = ctx.settings
     strategy = ACCESS | (PDMS if settings.access_parent_style else PDDMDS)
-    return await _decide(ctx, request, table, subject, lambda maps: find_address(
-        maps, address, strategy, recipient_delimiter=settings.recipient_delimiter)[0])
+    return await _decide(ctx, request, table, subject, lambda maps: (find_address(
+        maps, address, strategy, recipient_delimiter=settings.recipient_delimiter)[0], address))
 
 
 @restriction("check_sender_access", nargs=1)

@@ -43,9 +43,10 @@ DESCRIPTION
     Parameters read: access_map_reject_code, access_map_defer_code.
 
 DIAGNOSTICS
-    A FILTER, REDIRECT, BCC or PREPEND without its argument, or a FILTER
-    without "transport:", is a table error: a warning that names the
-    table and "451 4.3.5 Server configuration error".
+    A FILTER without "transport:destination", a REDIRECT or BCC without
+    "user@domain", a PREPEND without "header: text": Postfix's warning
+    ('access table TYPE:NAME entry "KEY" requires ...'), and the entry
+    counts as not found.
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ import re
 from collections.abc import Callable
 
 from pyfix.smtpd.checks.engine import (
-    CONFIG_ERROR,
     DUNNO,
     END_OF_DATA,
     OK,
@@ -62,7 +62,6 @@ from pyfix.smtpd.checks.engine import (
     SENDER,
     Context,
     Request,
-    Result,
     Verdict,
     evaluate,
     parse_list,
@@ -114,7 +113,8 @@ def _what(subject: tuple[str, str]) -> str:
     return f"<{subject[0]}>: {subject[1]}"
 
 
-Action = Callable[[Context, Request, str, tuple[str, str], str], Verdict]
+# (ctx, request, text after the keyword, subject, table, entry)
+Action = Callable[[Context, Request, str, tuple[str, str], str, str], Verdict]
 
 
 def _flag(keyword: str, verdict: Verdict) -> Action:
@@ -122,7 +122,7 @@ def _flag(keyword: str, verdict: Verdict) -> Action:
     name = keyword.lower()
 
     def act(ctx: Context, request: Request, text: str, subject: tuple[str, str],
-            table: str) -> Verdict:
+            table: str, entry: str) -> Verdict:
         if not getattr(ctx.actions, name):
             setattr(ctx.actions, name, True)
             ctx.note(name, f"{_what(subject)} {text or f'triggers {keyword} action'}")
@@ -131,9 +131,10 @@ def _flag(keyword: str, verdict: Verdict) -> Action:
     return act
 
 
-def _bad(ctx: Context, table: str, keyword: str) -> Verdict:
-    ctx.warn(f"access table {table}: action {keyword} has no valid argument")
-    return Verdict(Result.DEFER, CONFIG_ERROR)
+def _bad(ctx: Context, table: str, entry: str, problem: str) -> Verdict:
+    """An action without its argument: a warning, and as not found."""
+    ctx.warn(f'access table {table} entry "{entry}" {problem}')
+    return DUNNO
 
 
 def _routing(keyword: str) -> Action:
@@ -141,9 +142,13 @@ def _routing(keyword: str) -> Action:
     each is logged."""
 
     def act(ctx: Context, request: Request, text: str, subject: tuple[str, str],
-            table: str) -> Verdict:
-        if not text or (keyword == "FILTER" and ":" not in text[1:]):
-            return _bad(ctx, table, keyword)
+            table: str, entry: str) -> Verdict:
+        if keyword == "FILTER" and not text:
+            return _bad(ctx, table, entry, "has FILTER entry without value")
+        if keyword == "FILTER" and ":" not in text:
+            return _bad(ctx, table, entry, "requires transport:destination")
+        if keyword != "FILTER" and "@" not in text:
+            return _bad(ctx, table, entry, "requires user@domain target")
         if keyword == "BCC":
             ctx.actions.bcc.append(text)
         else:
@@ -155,9 +160,9 @@ def _routing(keyword: str) -> Action:
 
 
 def _prepend(ctx: Context, request: Request, text: str, subject: tuple[str, str],
-             table: str) -> Verdict:
+             table: str, entry: str) -> Verdict:
     if not _HEADER.match(text):
-        return _bad(ctx, table, "PREPEND")
+        return _bad(ctx, table, entry, "requires header: text")
     if request.stage is END_OF_DATA:  # the headers are gone
         ctx.warn(f"access table {table}: action PREPEND must be used before "
                  f"{END_OF_DATA.parameter}")
@@ -168,7 +173,7 @@ def _prepend(ctx: Context, request: Request, text: str, subject: tuple[str, str]
 
 def _log(action: str) -> Action:
     def act(ctx: Context, request: Request, text: str, subject: tuple[str, str],
-            table: str) -> Verdict:
+            table: str, entry: str) -> Verdict:
         ctx.note(action, text)
         return DUNNO
 
@@ -188,8 +193,9 @@ ACTIONS: dict[str, Action] = {
 
 
 async def access_verdict(ctx: Context, request: Request, value: str, subject: tuple[str, str],
-                         table: str) -> Verdict:
-    """What an access(5) value means for subject (what, reply class)."""
+                         table: str, entry: str = "") -> Verdict:
+    """What an access(5) value means for subject (what, reply class);
+    entry is what was looked up in table (warnings name it)."""
     value = value.strip()
     word, _, rest = value.partition(" ")
     rest = rest.strip()
@@ -205,7 +211,7 @@ async def access_verdict(ctx: Context, request: Request, value: str, subject: tu
         return _reply(ctx, request, settings.access_map_defer_code, rest, subject, "4.7.1")
     action = ACTIONS.get(keyword)
     if action is not None:
-        return action(ctx, request, rest, subject, table)
+        return action(ctx, request, rest, subject, table, entry or subject[0])
     match = _NUMERIC.match(value)
     if match is not None:
         return _reply(ctx, request, int(value[:3]), value[3:].strip(), subject,
