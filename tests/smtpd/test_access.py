@@ -269,3 +269,23 @@ def test_lookup_error(tmp_path: Path) -> None:
                       "hash:/nonexistent/access\n")
     assert harness.rcpt("u@example.com").reply == reply(
         "451 4.3.5 <u@example.com>: Recipient address rejected: Server configuration error")
+
+
+@pytest.mark.parametrize("value", ["HOLD", "DISCARD", "FILTER smtp:x", "REDIRECT a@b.c",
+                                   "BCC a@b.c", "PREPEND X-A: b"])
+def test_message_actions_need_a_transaction(tmp_path: Path, value: str) -> None:
+    """smtpd_delay_reject = no: at CONNECT and HELO there is no mail
+    transaction; Postfix skips the action with a warning."""
+    harness = Harness(tmp_path, f"localhost {value}\nclient.example {value}\n",
+                      "smtpd_delay_reject = no\n"
+                      "smtpd_client_restrictions = check_client_access @TABLE@\n"
+                      "smtpd_helo_restrictions = check_helo_access @TABLE@\n")
+    for stage in (harness.checks.connect, harness.checks.helo):
+        assert stage(CLIENT).reply is None
+    keyword = value.split()[0]
+    assert harness.log.lines == 2 * [
+        f"warning: access table texthash:{tmp_path}/access: with smtpd_delay_reject=no, "
+        f"action {keyword} is always skipped in Client host or Helo command restrictions"]
+    actions = harness.session.ctx.actions
+    assert (actions.flags, actions.filter, actions.redirect, actions.bcc, actions.prepend) == (
+        0, None, None, [], [])

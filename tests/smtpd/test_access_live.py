@@ -398,3 +398,38 @@ def test_seed_pop_before_smtp_map_updated_while_running() -> None:
         assert not report, report
     assert b"Relay access denied" in before[1].replies[3]
     assert after[1].replies[3] == b"250 2.1.5 Ok\r\n"
+
+
+def queue_counts(diff: Differential) -> dict[str, int]:
+    """How many queue files each side left in hold and incoming."""
+    counts = {}
+    for queue in ("hold", "incoming"):
+        theirs = [p for p in (diff.postfix.instance.base / "queue" / queue).rglob("*")
+                  if p.is_file()]
+        counts[f"postfix {queue}"] = len(theirs)
+        counts[f"pyfix {queue}"] = len(diff.pyfix.instance.queue_files(queue))
+    return counts
+
+
+@pytest.mark.parametrize("main_cf", [
+    "smtpd_delay_reject = no\nsmtpd_client_restrictions = check_client_access "
+    "hash:@FILES@/access\n",
+    "smtpd_delay_reject = no\nsmtpd_helo_restrictions = check_helo_access "
+    "hash:@FILES@/access\n",
+    "smtpd_client_restrictions = check_client_access hash:@FILES@/access\n",
+])
+def test_hold_lasts_as_postfix_keeps_it(main_cf: str) -> None:
+    """HOLD found at CONNECT or HELO: which of the session's messages go on
+    hold (the warm-up message is in incoming on both sides)."""
+    steps: list[StepSpec] = [EHLO, mail("a@b.test"), rcpt("x@example.com"), *DATA,
+                             mail("a@b.test"), rcpt("y@example.com"), *DATA, RSET,
+                             EHLO, mail("a@b.test"), rcpt("z@example.com"), *DATA, QUIT]
+    with differential(main_cf, "localhost HOLD\nclient.example HOLD\n") as diff:
+        postfix, pyfix = diff.run("hold", steps)
+        time.sleep(1)
+        counts = queue_counts(diff)
+    report = describe("hold", normalize_steps(steps), _without_message_ids(postfix),
+                      _without_message_ids(pyfix))
+    assert not report, report
+    assert counts["postfix hold"] == counts["pyfix hold"], counts
+    assert counts["postfix incoming"] == counts["pyfix incoming"], counts

@@ -40,7 +40,13 @@ DESCRIPTION
     X.1.2, X.1.9 X.1.0; for a client, HELO or ETRN name any X.1.y is
     X.0.0.
 
-    Parameters read: access_map_reject_code, access_map_defer_code.
+    With smtpd_delay_reject = no the actions on the message (HOLD,
+    DISCARD, FILTER, REDIRECT, BCC, PREPEND) in client or HELO
+    restrictions are skipped with Postfix's warning: there is no mail
+    transaction yet.
+
+    Parameters read: access_map_reject_code, access_map_defer_code,
+    smtpd_delay_reject.
 
 DIAGNOSTICS
     A FILTER without "transport:destination", a REDIRECT or BCC without
@@ -55,8 +61,10 @@ import re
 from collections.abc import Callable
 
 from pyfix.smtpd.checks.engine import (
+    CLIENT,
     DUNNO,
     END_OF_DATA,
+    HELO,
     OK,
     RECIPIENT,
     SENDER,
@@ -180,6 +188,8 @@ def _log(action: str) -> Action:
     return act
 
 
+# The actions on the message, which need a mail transaction.
+MESSAGE_ACTIONS = ("HOLD", "DISCARD", "FILTER", "REDIRECT", "BCC", "PREPEND")
 ACTIONS: dict[str, Action] = {
     "HOLD": _flag("HOLD", DUNNO),
     "DISCARD": _flag("DISCARD", OK),
@@ -211,6 +221,12 @@ async def access_verdict(ctx: Context, request: Request, value: str, subject: tu
         return _reply(ctx, request, settings.access_map_defer_code, rest, subject, "4.7.1")
     action = ACTIONS.get(keyword)
     if action is not None:
+        if keyword in MESSAGE_ACTIONS and request.stage in (CLIENT, HELO) \
+                and not settings.delay_reject:
+            # No mail transaction to act on at CONNECT or HELO.
+            ctx.warn(f"access table {table}: with smtpd_delay_reject=no, action {keyword} "
+                     "is always skipped in Client host or Helo command restrictions")
+            return DUNNO
         return action(ctx, request, rest, subject, table, entry or subject[0])
     match = _NUMERIC.match(value)
     if match is not None:

@@ -27,7 +27,7 @@ DESCRIPTION
     relay_domains_reject_code, non_fqdn_reject_code,
     access_map_reject_code, access_map_defer_code, reject_code,
     defer_code, parent_domain_matches_subdomains, recipient_delimiter,
-    smtpd_null_access_lookup_key.
+    smtpd_null_access_lookup_key, smtpd_delay_reject.
 
 DIAGNOSTICS
     ConfigValueError for a bad number.
@@ -72,6 +72,7 @@ class CheckSettings:
             cfg.get("parent_domain_matches_subdomains"), "smtpd_access_maps")
         self.recipient_delimiter = cfg.get("recipient_delimiter")
         self.null_access_lookup_key = cfg.get("smtpd_null_access_lookup_key")
+        self.delay_reject = cfg.get_bool("smtpd_delay_reject")
 
     def table(self, spec: str) -> Maps:
         maps = self.tables.get(spec)
