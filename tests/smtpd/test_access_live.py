@@ -433,3 +433,28 @@ def test_hold_lasts_as_postfix_keeps_it(main_cf: str) -> None:
     assert not report, report
     assert counts["postfix hold"] == counts["pyfix hold"], counts
     assert counts["postfix incoming"] == counts["pyfix incoming"], counts
+
+
+def test_hold_of_a_rejected_recipient_stays() -> None:
+    """A HOLD or FILTER found for a recipient that a later restriction
+    rejects still applies to the transaction's message (Postfix does not
+    undo it): the same held queue file, content_filter included."""
+    table = "hold@example.com HOLD\nfilt@example.com FILTER smtp:x\n"
+    steps: list[StepSpec] = [EHLO, mail("a@b.test"), rcpt("hold@example.com"),
+                             rcpt("filt@example.com"), rcpt("ok@example.com"), *DATA, QUIT]
+    with differential("smtpd_recipient_restrictions = check_recipient_access "
+                      "hash:@FILES@/access, check_recipient_access "
+                      "inline:{hold@example.com=REJECT, filt@example.com=REJECT}\n",
+                      table) as diff:
+        postfix, pyfix = diff.run("held", steps)
+        time.sleep(1)
+        counts = queue_counts(diff)
+        confdir = diff.postfix.instance.base / "conf"
+        theirs = sorted((diff.postfix.instance.base / "queue" / "hold").rglob("*"))
+        ours = diff.pyfix.instance.queue_files("hold")
+        queue_files = [postcat(path, confdir) for path in (*theirs, *ours)]
+    report = describe("held", normalize_steps(steps), _without_message_ids(postfix),
+                      _without_message_ids(pyfix))
+    assert not report, report
+    assert counts["postfix hold"] == counts["pyfix hold"] == 1, counts
+    assert queue_files[0] == queue_files[1]
