@@ -185,6 +185,7 @@ class Connection:
             refused = self.refuse(await self.checks.end_of_data(self.facts()))
             if refused is not None:
                 self.abort_stream()
+                self.checks.ctx.actions.reset()
                 return refused
             return await self.end_of_data()
         if isinstance(request, ev.Vrfy):
