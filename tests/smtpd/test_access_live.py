@@ -90,6 +90,7 @@ bcc@example.com BCC spy@example.net
 cls@example.com permit_mynetworks, reject
 junk@example.com frobnicate
 bye@example.com 421 4.7.0 go away now
+bye521@example.com 521 5.7.0 go away for good
 """
 RESULT_KEYS = ["ok", "num", "rej", "rejt", "def", "deft", "n450", "n550", "dsn", "dunno",
                "warn", "warn0", "info", "info0", "hold", "holdt", "prep", "filt", "redir",
@@ -104,6 +105,7 @@ def test_every_result() -> None:
                       "hash:@FILES@/access\n", RESULTS) as diff:
         diff.check("results", steps + DATA + [QUIT])
         diff.check("421", [EHLO, mail("a@example.org"), rcpt("bye@example.com"), QUIT])
+        diff.check("521", [EHLO, mail("a@example.org"), rcpt("bye521@example.com"), QUIT])
 
 
 def test_actions_then_reject() -> None:
