@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from tests.oracle import POSTCAT
+from tests.resolverns import skip_reason as dns_skip_reason
 from tests.smtpd.differential import (
     Differential,
     Side,
@@ -460,3 +461,30 @@ def test_hold_of_a_rejected_recipient_stays() -> None:
     assert not report, report
     assert counts["postfix hold"] == counts["pyfix hold"] == 1, counts
     assert queue_files[0] == queue_files[1]
+
+
+FORGED_ZONE = """
+8.0.0.127.in-addr.arpa.  300 PTR forged.example.com.
+9.0.0.127.in-addr.arpa.  300 PTR host9.example.com.
+host9.example.com.       300 A   127.0.0.9
+"""
+UNRESOLVED = (r"warning: hostname \S+ does not resolve to address",
+              "smtpd's client name lookup does not log this warning yet (issue 10, the "
+              "client hostname checks: reject_unknown_client_hostname and friends)")
+REVERSE_TABLE = "forged.example.com REJECT rev\nhost9.example.com REJECT named\n"
+
+
+@pytest.mark.skipif(dns_skip_reason() is not None, reason=str(dns_skip_reason()))
+@pytest.mark.parametrize("check", ["check_client_access",
+                                   "check_reverse_client_hostname_access"])
+def test_reverse_name_unverified(check: str) -> None:
+    """A client whose PTR name (forged.example.com) does not resolve back:
+    its client name is "unknown", its reverse name the PTR name; a client
+    whose name resolves back has both."""
+    diff = Differential(BASE + f"smtpd_client_restrictions = {check} hash:@FILES@/access\n",
+                        files={"access": REVERSE_TABLE}, dns_zone=FORGED_ZONE)
+    subprocess.run(["/usr/sbin/postmap", f"hash:{diff.files / 'access'}"], check=True)
+    steps: list[StepSpec] = [EHLO, mail("a@b.test"), rcpt("x@example.com"), QUIT]
+    with diff:
+        diff.check("forged", steps, client="127.0.0.8", ignore=[UNRESOLVED])
+        diff.check("named", steps, client="127.0.0.9")
