@@ -280,9 +280,11 @@ class Envelope:
         if redirect:
             out.out_string(REC_TYPE_RDR, redirect)
         self.in_rcpt = False
-        for address in bcc:  # smtpd: a recipient, then notify_flags=NEVER for the next one
+        for index, address in enumerate(bcc):
+            # smtpd sends each BCC recipient followed by notify_flags=NEVER,
+            # which the next recipient gets: all but the first.
             self._start_extracted_recipients()
-            self._add_recipient(address, address, 0, None)
+            self._add_recipient(address, address, DSN_NOTIFY_NEVER if index else 0, None)
             state.qmgr_opts |= qmgr_read_flag_from_dsn(DSN_NOTIFY_NEVER)
         for address, orig, notify, orcpt in recipients:
             self._start_extracted_recipients()

@@ -152,7 +152,14 @@ class Chat:
         )
 
     def log_reject(self, text: str | Reply, sender: str | None = None) -> None:
-        """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line.
+        """Log reject_line() through the core's events."""
+        self.log("info", self.reject_line(text, sender))
+
+    def reject_line(self, text: str | Reply, sender: str | None = None,
+                    action: str = "reject") -> str:
+        """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line;
+        action replaces "reject" for the lines of smtpd's access(5)
+        actions ("hold", "warn", "filter", ...), which have the same shape.
 
         text is a refusal's Reply (logged as the client gets it: see
         outgoing()) or the protocol's own reason ("bare <LF>
@@ -178,7 +185,5 @@ class Chat:
         elif request is not None and s.rcpt.count != 1:
             recipient = None
         tail = whatsup(log_address(sender), log_address(recipient), s.protocol, s.helo_name)
-        self.log(
-            "info",
-            f"{s.queue_id_or_noqueue}: reject: {s.where} from {s.client.namaddr}: {text};{tail}",
-        )
+        where = f"{s.where} from {s.client.namaddr}"
+        return f"{s.queue_id_or_noqueue}: {action}: {where}: {text};{tail}"

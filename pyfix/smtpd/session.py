@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 import time
@@ -80,23 +81,30 @@ class SmtpdContext:
     notice: TranscriptNotice | None = None  # notify_classes transcripts
 
 
-async def _client_name(addr: str) -> str:
+async def _client_name(addr: str) -> tuple[str, str]:
+    """The verified client name ("unknown" unless the name resolves back
+    to addr) and the reverse name (the PTR name alone, or "unknown")."""
     loop = asyncio.get_running_loop()
     try:
         name, _ = await asyncio.wait_for(
             loop.getnameinfo((addr, 0), socket.NI_NAMEREQD), timeout=10)
+    except (TimeoutError, OSError):
+        return "unknown", "unknown"
+    try:
         infos = await asyncio.wait_for(loop.getaddrinfo(name, None), timeout=10)
     except (TimeoutError, OSError):
-        return "unknown"
+        return "unknown", str(name)
     if any(info[4][0] == addr for info in infos):
-        return str(name)
-    return "unknown"
+        return str(name), str(name)
+    return "unknown", str(name)
 
 
 class Connection:
     def __init__(self, ctx: SmtpdContext, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter, client: ClientInfo) -> None:
+                 writer: asyncio.StreamWriter, client: ClientInfo,
+                 reverse_name: str = "unknown") -> None:
         self.ctx = ctx
+        self.reverse_name = reverse_name
         self.reader = reader
         self.writer = writer
         self.client = client
@@ -136,7 +144,7 @@ class Connection:
             sender = self.mail.address
         where = session.where
         return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender,
-                     protocol_state=where, protocol_name=session.protocol,
+                     self.reverse_name, protocol_state=where, protocol_name=session.protocol,
                      client_port=self.client.port, server_addr=self.server_addr,
                      server_port=self.server_port, queue_id=session.mail.queue_id or "",
                      recipient_count=session.rcpt.count,
@@ -156,14 +164,18 @@ class Connection:
                helo: str | None = None) -> Reply | None:
         """Log a restriction's reject as Postfix does (None: no reject).
         sender and helo: the MAIL FROM or HELO being checked, which the log
-        line shows although the session has not taken them yet."""
-        if outcome.reply is not None:
+        line shows although the session has not taken them yet.  The lines
+        of access(5) actions (hold, warn, ...) come first, in that shape."""
+        if outcome.reply is not None or outcome.notes:
             session = self.server.session
             saved = session.helo_name
             if helo is not None:
                 session.helo_name = neuter_helo(helo, self.ctx.settings.smtputf8_enable)
             try:
-                self.server.log_reject(outcome.reply, sender=sender)
+                for action, text in outcome.notes:  # at once, as Postfix logs them
+                    self.ctx.log.info(self.server.reject_line(text, sender, action))
+                if outcome.reply is not None:
+                    self.server.log_reject(outcome.reply, sender=sender)
             finally:
                 session.helo_name = saved
         for level, text in outcome.after:  # after the reject line, through the core
@@ -178,6 +190,7 @@ class Connection:
         if isinstance(request, ev.Connect):
             return self.refuse(await self.checks.connect(self.facts())) or ev.Accept()
         if isinstance(request, ev.Helo | ev.Ehlo):
+            self.checks.ctx.actions.reset()  # a new HELO ends the transaction
             self.helo = request.name
             self.protocol = "ESMTP" if isinstance(request, ev.Ehlo) else "SMTP"
             outcome = await self.checks.helo(self.facts())
@@ -199,6 +212,7 @@ class Connection:
             refused = self.refuse(await self.checks.end_of_data(self.facts()))
             if refused is not None:
                 self.abort_stream()
+                self.checks.ctx.actions.reset()
                 return refused
             return await self.end_of_data()
         if isinstance(request, ev.Vrfy):
@@ -255,7 +269,10 @@ class Connection:
             self.helo, self.client.name, self.client.addr, cfg.get("myhostname"),
             cfg.get("mail_name"), self.protocol, self.stream.queue_id, self.recipients,
             self.arrival)
-        for line in header:
+        actions = self.checks.ctx.actions
+        if actions.flags:  # HOLD, DISCARD: cleanup knows before the content
+            self.stream.add_flags(actions.flags)
+        for line in actions.prepend + header:  # access(5) PREPEND first
             self.stream.write_line(line.encode("utf-8", "surrogateescape"))
         return ev.Accept()
 
@@ -263,7 +280,13 @@ class Connection:
         assert self.stream is not None
         stream, self.stream = self.stream, None
         self.recipients = []
-        result = await asyncio.to_thread(stream.close)
+        actions = self.checks.ctx.actions
+        if actions.flags:
+            stream.add_flags(actions.flags)
+        close = functools.partial(stream.close, filter=actions.filter,
+                                  redirect=actions.redirect, bcc=tuple(actions.bcc))
+        actions.reset()
+        result = await asyncio.to_thread(close)
         if result.ok and result.queue_id:
             return ev.Queued(result.queue_id)
         assert result.reply is not None
@@ -328,6 +351,7 @@ class Connection:
                 self.content(event)
             elif isinstance(event, ev.Rset | ev.Quit):
                 self.abort()
+                self.checks.ctx.actions.reset()
             elif isinstance(event, ev.ProtocolViolation) and event.command == "END-OF-MESSAGE":
                 self.abort()  # the core refused the content: no queue file stays
             elif isinstance(event, ev.Transcript):
@@ -351,6 +375,7 @@ async def serve_connection(ctx: SmtpdContext, reader: asyncio.StreamReader,
     addr, port = str(peer[0]), str(peer[1])
     if addr.startswith("::ffff:"):
         addr = addr[7:]
-    name = await _client_name(addr) if ctx.peername_lookup else "unknown"
+    name, reverse_name = await _client_name(addr) if ctx.peername_lookup else ("unknown",
+                                                                               "unknown")
     client = ClientInfo(name, addr, port, ctx.settings.client_port_logging)
-    await Connection(ctx, reader, writer, client).run()
+    await Connection(ctx, reader, writer, client, reverse_name).run()

@@ -213,7 +213,7 @@ def test_data_end_of_data_and_etrn() -> None:
     "smtpd_recipient_restrictions", "smtpd_relay_restrictions", "smtpd_data_restrictions",
     "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions"])
 @pytest.mark.parametrize("name", ["foo_bar", "reject_unknown_client_hostname",
-                                  "check_sender_access", "defer_if_permit"])
+                                  "check_ccert_access", "defer_if_permit"])
 def test_unknown_restriction_fails_closed(parameter: str, name: str) -> None:
     """Postfix: 'warning: unknown smtpd restriction: "foo_bar"' and 451 4.3.5
     at that stage; pyfix treats every name it lacks the same way."""
@@ -272,10 +272,11 @@ def test_names_after_permit_reject_defer_are_ignored_with_a_warning() -> None:
     assert log.lines == ["warning: restriction `reject' after `permit' is ignored"]
 
 
-def test_table_error_in_a_restriction_is_a_temporary_lookup_failure() -> None:
-    """Postfix answers any table error in a restriction (an unavailable table
-    too) with 451 4.3.0 ... Temporary lookup failure."""
+def test_access_table_error_is_a_server_configuration_error() -> None:
+    """Postfix answers a table error in check_*_access (an unavailable table
+    too) with 451 4.3.5 <what>: Class rejected: Server configuration error
+    (tests/smtpd/test_access_live.py test_lookup_error)."""
     checks, _ = session("compatibility_level = 3.6\nsmtpd_recipient_restrictions = "
                         "check_client_access hash:/nonexistent/access, reject\n")
     assert checks.recipient(OUTSIDE, "u@mail.example.test").reply == reply(
-        "451 4.3.0 <u@mail.example.test>: Temporary lookup failure")
+        "451 4.3.5 <localhost[127.0.0.1]>: Client host rejected: Server configuration error")

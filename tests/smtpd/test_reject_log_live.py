@@ -141,9 +141,8 @@ smtpd_end_of_data_restrictions = check_sender_access inline:{eod@example.org=REJ
 smtpd_etrn_restrictions = reject
 smtpd_helo_restrictions = check_helo_access inline:{bad.helo=REJECT}
 """
-ENGINE = ("pyfix's restriction engine does not implement check_sender_access, "
-          "check_recipient_access, check_helo_access, warn_if_reject or the WARN and "
-          "DEFER_IF_PERMIT actions yet (issue #10): it fails closed with 451 4.3.5 "
+ENGINE = ("pyfix's restriction engine does not implement warn_if_reject or the "
+          "DEFER_IF_PERMIT action yet (issue #10): it fails closed with 451 4.3.5 "
           "where Postfix applies them")
 GROUPS["restrictions"] = Group(RESTRICTIONS, {
     "sender_delayed_to_rcpt": [EHLO, b"MAIL FROM:<bad@example.org>\r\n",

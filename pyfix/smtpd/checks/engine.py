@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING
 
 from pyfix.config.lists import split_list
 from pyfix.smtp.replies import Reply
+from pyfix.smtpd.checks.actions import Actions
 from pyfix.smtpd.checks.settings import CheckSettings
 from pyfix.tables.base import TableError
 
@@ -207,6 +208,11 @@ class Context:
         first one noted counts)."""
         if self.deferred_reject is None:
             self.deferred_reject = reply
+        # what access(5) actions ask of the transaction's message
+        self.actions = Actions()
+        # (action, text) lines that Postfix logs as they happen, in the
+        # shape of a reject line: "hold", "warn", "filter", ... (access.py)
+        self.notes: list[tuple[str, str]] = []
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""
@@ -215,6 +221,14 @@ class Context:
     def take_after(self) -> list[tuple[str, str]]:
         after, self.after = self.after, []
         return after
+
+    def note(self, action: str, text: str) -> None:
+        """An "ACTION: CMD from client: text; from=<> ..." log line."""
+        self.notes.append((action, text))
+
+    def take_notes(self) -> list[tuple[str, str]]:
+        notes, self.notes = self.notes, []
+        return notes
 
     def warn_once(self, key: str, text: str) -> None:
         if key not in self.warned:

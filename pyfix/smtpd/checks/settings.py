@@ -28,7 +28,8 @@ DESCRIPTION
     relay_domains_reject_code, non_fqdn_reject_code,
     access_map_reject_code, access_map_defer_code, reject_code,
     defer_code, parent_domain_matches_subdomains, maps_rbl_reject_code,
-    maps_rbl_domains, default_rbl_reply, rbl_reply_maps.
+    maps_rbl_domains, default_rbl_reply, rbl_reply_maps, recipient_delimiter,
+    smtpd_null_access_lookup_key, smtpd_delay_reject.
 
 DIAGNOSTICS
     ConfigValueError for a bad number.
@@ -80,6 +81,9 @@ class CheckSettings:
         self.maps_rbl_domains = cfg.get_list("maps_rbl_domains")
         self.default_rbl_reply = cfg.get("default_rbl_reply")
         self._rbl_reply_maps: Maps | None = None
+        self.recipient_delimiter = cfg.get("recipient_delimiter")
+        self.null_access_lookup_key = cfg.get("smtpd_null_access_lookup_key")
+        self.delay_reject = cfg.get_bool("smtpd_delay_reject")
 
     def table(self, spec: str) -> Maps:
         maps = self.tables.get(spec)

@@ -68,7 +68,7 @@ from dataclasses import dataclass, field
 
 from pyfix.config.store import Config
 from pyfix.smtp.replies import Reply
-from pyfix.smtpd.checks import engine
+from pyfix.smtpd.checks import access, engine
 from pyfix.smtpd.checks.engine import (
     Context,
     Request,
@@ -132,10 +132,12 @@ class Facts:
 @dataclass
 class Outcome:
     """A stage's reply (None: go on) and the (level, text) log lines that
-    Postfix writes after the reject line."""
+    Postfix writes after the reject line; notes: the (action, text) lines
+    of access(5) actions (hold, warn, ...) that come before it."""
 
     reply: Reply | None = None
     after: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 class SmtpdChecks:
@@ -147,6 +149,7 @@ class SmtpdChecks:
         self.reject_unlisted_sender = config.get_bool("smtpd_reject_unlisted_sender")
         self.lists: dict[Stage, RestrictionList] = {
             stage: parse_list(stage.parameter, config.get(stage.parameter)) for stage in STAGES}
+        access.open_tables(self.settings, self.lists.values())
         names = self.lists[engine.RELAY].names + self.lists[engine.RECIPIENT].names
         if not any(name in RELAY_CHECKS for name in names):
             raise RestrictionConfigError(NO_RELAY_CHECK)
@@ -202,7 +205,7 @@ class SessionChecks:
         if verdict.result is engine.Result.REJECT and deferred is not None:
             verdict = Verdict(engine.Result.DEFER, deferred)  # DEFER_IF_REJECT
         verdict = self.ctx.settle(verdict, early)  # a defer_if_permit that waited
-        return Outcome(verdict.reply, self.ctx.take_after())
+        return Outcome(verdict.reply, self.ctx.take_after(), self.ctx.take_notes())
 
     async def _alone(self, facts: Facts, stage: Stage) -> Outcome:
         """An early stage on its own (smtpd_delay_reject = no): a reject
@@ -232,6 +235,8 @@ class SessionChecks:
 
     async def recipient(self, facts: Facts, recipient: str) -> Outcome:
         checks, settings = self.checks, self.ctx.settings
+        if self.ctx.actions.discard:
+            return Outcome()  # DISCARD: the transaction's mail goes nowhere
         if checks.delay_reject:
             verdict = await self._early(facts, recipient)
             if verdict.rejects:
@@ -257,7 +262,7 @@ class SessionChecks:
         reply = await self._unlisted(facts, recipient)
         if reply is not None:
             self.ctx.settle(engine.DUNNO)  # the reject wins over a pending defer
-            return Outcome(reply)
+            return Outcome(reply, notes=self.ctx.take_notes())
         return self._outcome(engine.DUNNO)
 
     async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
