@@ -123,8 +123,10 @@ class Chat:
             f"command: {printable(word, self.settings.smtputf8_enable)}",
         )
 
-    def log_reject(self, text: str | Reply, sender: str | None = None) -> None:
-        """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line.
+    def log_reject(self, text: str | Reply, sender: str | None = None,
+                   action: str = "reject") -> None:
+        """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line
+        (action: "reject_warning" for what warn_if_reject let through).
 
         text is a refusal's Reply (logged as the client gets it: see
         outgoing()) or the protocol's own reason ("bare <LF>
@@ -152,5 +154,6 @@ class Chat:
         tail = whatsup(log_address(sender), log_address(recipient), s.protocol, s.helo_name)
         self.log(
             "info",
-            f"{s.queue_id_or_noqueue}: reject: {s.where} from {s.client.namaddr}: {text};{tail}",
+            f"{s.queue_id_or_noqueue}: {action}: {s.where} from {s.client.namaddr}: "
+            f"{text};{tail}",
         )

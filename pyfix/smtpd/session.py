@@ -123,20 +123,25 @@ class Connection:
     def facts(self, sender: str | None = None) -> Facts:
         if sender is None and self.mail is not None:
             sender = self.mail.address
-        return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender)
+        return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender,
+                     pipelined=self.server.has_buffered_input, protocol=self.protocol)
 
     def refuse(self, outcome: Outcome, sender: str | None = None,
                helo: str | None = None) -> Reply | None:
         """Log a restriction's reject as Postfix does (None: no reject).
         sender and helo: the MAIL FROM or HELO being checked, which the log
         line shows although the session has not taken them yet."""
+        lines = [(reply, "reject_warning") for reply in outcome.warnings]
         if outcome.reply is not None:
+            lines.append((outcome.reply, "reject"))
+        if lines:
             session = self.server.session
             saved = session.helo_name
             if helo is not None:
                 session.helo_name = neuter_helo(helo, self.ctx.settings.smtputf8_enable)
             try:
-                self.server.log_reject(outcome.reply, sender=sender)
+                for reply, action in lines:
+                    self.server.log_reject(reply, sender=sender, action=action)
             finally:
                 session.helo_name = saved
         for level, text in outcome.after:  # after the reject line, through the core

@@ -43,6 +43,7 @@ DIAGNOSTICS
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,10 @@ class Result(enum.Enum):
 class Verdict:
     result: Result
     reply: Reply | None = None
+    # the reply went through Context.judged() (warn_if_reject,
+    # defer_if_reject) or is a configuration or lookup error, which those
+    # never change
+    judged: bool = False
 
     @property
     def rejects(self) -> bool:
@@ -77,6 +82,7 @@ class Verdict:
 DUNNO = Verdict(Result.DUNNO)
 OK = Verdict(Result.OK)
 CONFIG_ERROR = Reply(451, "4.3.5", "Server configuration error")
+CONFIG_FAILURE = Verdict(Result.DEFER, CONFIG_ERROR, judged=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,10 @@ class Request:
     defer_code: int = 450
     # what a reply at this stage is about: <namaddr>, <helo>, <sender>, ...
     what: str = ""
+    # the client sent more before this command's reply (unread input), and
+    # the session's protocol (SMTP after HELO, ESMTP after EHLO)
+    pipelined: bool = False
+    protocol: str = "SMTP"
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:
@@ -146,7 +156,12 @@ class Step:
 class Context:
     """What a restriction function may use besides the Request: the
     service's settings and the log.  One per session: warn_once() warns
-    once per session (Postfix: once per smtpd process)."""
+    once per session (Postfix: once per smtpd process).
+
+    It also holds the state of one check (reset() starts one):
+    warn_level (warn_if_reject applies to the next restriction at that
+    nesting depth), defer_if_reject and defer_if_permit (the first reply
+    each was asked for), and the reject_warning replies to log."""
 
     def __init__(self, settings: CheckSettings, info: Callable[[str], None],
                  warn: Callable[[str], None]) -> None:
@@ -157,6 +172,64 @@ class Context:
         self.depth = 0
         # (level, text) lines that Postfix logs after the stage's reject line
         self.after: list[tuple[str, str]] = []
+        self.warn_level = 0
+        self.warn_pending = False
+        self.if_reject: Reply | None = None
+        self.if_permit: Reply | None = None
+        self.warnings: list[Reply] = []
+
+    def reset(self, if_permit: Reply | None = None) -> None:
+        """Start a check; if_permit: a deferral that an earlier stage asked for."""
+        self.warn_level = 0
+        self.warn_pending = False
+        self.if_reject = None
+        self.if_permit = if_permit
+
+    def defer_if_permit(self, reply: Reply) -> Verdict:
+        """Defer the request if the check ends in a permit (explicit or
+        implicit); under warn_if_reject, log reply as a reject_warning
+        instead.  The first reason stays."""
+        if self.warn_level:
+            self.warnings.append(reply)
+        elif self.if_permit is None:
+            self.if_permit = reply
+        return DUNNO
+
+    def defer_if_reject(self, reply: Reply) -> Verdict:
+        """Turn a later 5xx reject of this check into reply.  The first
+        reason stays."""
+        if self.if_reject is None:
+            self.if_reject = reply
+        return DUNNO
+
+    def judged(self, verdict: Verdict) -> Verdict:
+        """A restriction's reject as defer_if_reject and warn_if_reject
+        change it: with both deferrals pending, a 5xx reject leaves the
+        decision to defer_if_permit; under warn_if_reject a reject only
+        logs a reject_warning; after defer_if_reject a 5xx reject becomes
+        its deferral."""
+        if not verdict.rejects or verdict.judged or verdict.reply is None:
+            return verdict
+        permanent = verdict.reply.code // 100 == 5
+        if permanent and self.if_reject is not None and self.if_permit is not None:
+            return DUNNO
+        if self.warn_level:
+            self.warnings.append(verdict.reply)
+            return DUNNO
+        if permanent and self.if_reject is not None:
+            return Verdict(Result.DEFER, self.if_reject, judged=True)
+        return Verdict(verdict.result, verdict.reply, judged=True)
+
+    def permitted(self, verdict: Verdict) -> Verdict:
+        """The end of a check: a pending defer_if_permit defers a request
+        that was not rejected."""
+        if not verdict.rejects and self.if_permit is not None:
+            return Verdict(Result.DEFER, self.if_permit, judged=True)
+        return verdict
+
+    def take_warnings(self) -> list[Reply]:
+        warnings, self.warnings = self.warnings, []
+        return warnings
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""
@@ -225,6 +298,12 @@ def parse_list(parameter: str, text: str) -> RestrictionList:
     return RestrictionList(parameter, tuple(steps))
 
 
+@functools.lru_cache(maxsize=256)
+def _class_list(name: str, text: str) -> RestrictionList:
+    """A restriction class's list, parsed once."""
+    return parse_list(name, text)
+
+
 async def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Verdict:
     """The list's verdict: the first step that says more than DUNNO.
     A nested list (a restriction class) counts ctx.depth up."""
@@ -240,17 +319,35 @@ async def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Ve
 
 
 async def run_step(ctx: Context, step: Step, request: Request) -> Verdict:
+    """One restriction's verdict, as warn_if_reject and defer_if_reject
+    change it; a restriction class (smtpd_restriction_classes) is its list."""
     spec = RESTRICTIONS.get(step.name)
+    if spec is None and ctx.depth <= MAX_NESTING:
+        text = ctx.settings.restriction_classes.get(step.name)
+        if text is not None:
+            return _finished(ctx, await evaluate(ctx, _class_list(step.name, text), request))
     if spec is None or len(step.args) < spec.nargs or ctx.depth > MAX_NESTING:
         ctx.warn(f'unknown smtpd restriction: "{step.name}"')
-        return Verdict(Result.DEFER, CONFIG_ERROR)
+        return CONFIG_FAILURE
     try:
         verdict = spec.function(ctx, request, step)
         if inspect.isawaitable(verdict):
             verdict = await verdict
-        return verdict
     except TableError:
         # Postfix's reply for any table error in a restriction, an
         # unavailable table included.
-        return Verdict(Result.DEFER,
-                       Reply(451, "4.3.0", f"<{request.what}>: Temporary lookup failure"))
+        verdict = Verdict(Result.DEFER, Reply(
+            451, "4.3.0", f"<{request.what}>: Temporary lookup failure"), judged=True)
+    return _finished(ctx, verdict)
+
+
+def _finished(ctx: Context, verdict: Verdict) -> Verdict:
+    """After a restriction: judge its reject.  warn_if_reject holds for
+    the next restriction at its depth (and what that one nests)."""
+    verdict = ctx.judged(verdict)
+    if ctx.warn_pending:
+        ctx.warn_pending = False
+        ctx.warn_level = ctx.depth
+    elif ctx.warn_level >= ctx.depth:
+        ctx.warn_level = 0
+    return verdict

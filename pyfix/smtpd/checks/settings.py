@@ -18,6 +18,9 @@ DESCRIPTION
     relay_before_rcpt_compat smtpd_relay_before_recipient_restrictions is
                              "no" only because compatibility_level < 3.6
 
+    restriction_classes maps each name in smtpd_restriction_classes to
+    the value of the parameter of that name (a restriction list).
+
     Access tables (check_client_access TYPE:NAME) are opened once per
     name and shared.  dns is the process's DNS resolver (pyfix.dns), made
     on first use, for the restrictions that look names up.
@@ -26,7 +29,8 @@ DESCRIPTION
     smtpd_relay_restrictions, smtpd_relay_before_recipient_restrictions,
     relay_domains_reject_code, non_fqdn_reject_code,
     access_map_reject_code, access_map_defer_code, reject_code,
-    defer_code, parent_domain_matches_subdomains.
+    defer_code, parent_domain_matches_subdomains,
+    smtpd_restriction_classes (and the parameters it names).
 
 DIAGNOSTICS
     ConfigValueError for a bad number.
@@ -69,6 +73,9 @@ class CheckSettings:
         self.defer_code = cfg.get_int("defer_code")
         self.access_parent_style = parent_style(
             cfg.get("parent_domain_matches_subdomains"), "smtpd_access_maps")
+        # smtpd_restriction_classes: each name's own parameter is its list
+        self.restriction_classes = {
+            name: cfg.get(name) for name in cfg.get_list("smtpd_restriction_classes")}
 
     def table(self, spec: str) -> Maps:
         maps = self.tables.get(spec)

@@ -97,15 +97,19 @@ class Facts:
     namaddr: str
     helo: str | None = None
     sender: str | None = None
+    pipelined: bool = False  # unread input after this command
+    protocol: str = "SMTP"  # ESMTP after EHLO
 
 
 @dataclass
 class Outcome:
-    """A stage's reply (None: go on) and the (level, text) log lines that
-    Postfix writes after the reject line."""
+    """A stage's reply (None: go on), the (level, text) log lines that
+    Postfix writes after the reject line, and the replies that
+    warn_if_reject turned into reject_warning lines (logged before it)."""
 
     reply: Reply | None = None
     after: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[Reply] = field(default_factory=list)
 
 
 class SmtpdChecks:
@@ -129,12 +133,25 @@ class SessionChecks:
     def __init__(self, checks: SmtpdChecks, ctx: Context) -> None:
         self.checks = checks
         self.ctx = ctx
+        # the defer_if_permit that the client, helo and sender checks
+        # leave pending (each includes what it inherited)
+        self.pending: dict[Stage, Reply | None] = {}
+
+    def _inherited(self, stage: Stage) -> Reply | None:
+        """The defer_if_permit pending from the checks before stage."""
+        before = {engine.CLIENT: (), engine.HELO: (engine.CLIENT,),
+                  engine.SENDER: (engine.HELO, engine.CLIENT)}.get(
+                      stage, (engine.SENDER, engine.HELO, engine.CLIENT))
+        if stage is engine.ETRN:
+            before = (engine.HELO, engine.CLIENT)
+        return next((reply for reply in map(self.pending.get, before) if reply), None)
 
     def _request(self, stage: Stage, facts: Facts, what: str, **more: str | None) -> Request:
         s = self.ctx.settings
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
-                       defer_code=s.defer_code, what=what, **more)
+                       defer_code=s.defer_code, what=what, pipelined=facts.pipelined,
+                       protocol=facts.protocol, **more)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
@@ -150,13 +167,16 @@ class SessionChecks:
                 continue
             what = {engine.CLIENT: facts.namaddr, engine.HELO: facts.helo or "",
                     engine.SENDER: facts.sender or ""}[stage]
+            self.ctx.reset(self._inherited(stage))
             verdict = await self._run(stage, self._request(stage, facts, what, recipient=recipient))
+            # A pending defer_if_permit waits for the RCPT check.
+            self.pending[stage] = self.ctx.if_permit
             if verdict.rejects:
                 return verdict
         return engine.DUNNO
 
     def _outcome(self, verdict: Verdict) -> Outcome:
-        return Outcome(verdict.reply, self.ctx.take_after())
+        return Outcome(verdict.reply, self.ctx.take_after(), self.ctx.take_warnings())
 
     async def connect(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
@@ -182,6 +202,7 @@ class SessionChecks:
         request = self._request(engine.RECIPIENT, facts, recipient, recipient=recipient)
         order = ((engine.RELAY, engine.RECIPIENT) if checks.relay_before_rcpt
                  else (engine.RECIPIENT, engine.RELAY))
+        self.ctx.reset(self._inherited(engine.RECIPIENT))  # one check, both lists
         for index, stage in enumerate(order):
             verdict = await self._run(stage, request)
             if verdict.rejects:
@@ -196,7 +217,11 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
                           f'access denied" error for recipient "{recipient}" from client '
                           f'"{facts.namaddr}"')
-        return Outcome(await self._unlisted(facts, recipient))
+        verdict = self.ctx.permitted(engine.DUNNO)
+        if verdict.rejects:
+            return self._outcome(verdict)
+        return Outcome(await self._unlisted(facts, recipient), self.ctx.take_after(),
+                       self.ctx.take_warnings())
 
     async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
         """smtpd_reject_unlisted_recipient: unknown local users (relay.py)."""
@@ -210,13 +235,18 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT_RELAY_DOMAINS} to accept mail for address "{recipient}"')
         return reply
 
+    async def _last(self, stage: Stage, request: Request,
+                    if_permit: Reply | None = None) -> Outcome:
+        """A check that ends in a reply: a pending defer_if_permit defers."""
+        self.ctx.reset(if_permit)
+        return self._outcome(self.ctx.permitted(await self._run(stage, request)))
+
     async def data(self, facts: Facts) -> Outcome:
-        request = self._request(engine.DATA, facts, "DATA")
-        return self._outcome(await self._run(engine.DATA, request))
+        return await self._last(engine.DATA, self._request(engine.DATA, facts, "DATA"))
 
     async def end_of_data(self, facts: Facts) -> Outcome:
-        return self._outcome(await self._run(
-            engine.END_OF_DATA, self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE")))
+        return await self._last(engine.END_OF_DATA,
+                                self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE"))
 
     async def etrn(self, facts: Facts, domain: str) -> Outcome:
         if self.checks.delay_reject:
@@ -224,4 +254,4 @@ class SessionChecks:
             if verdict.rejects:
                 return self._outcome(verdict)
         request = self._request(engine.ETRN, facts, domain, etrn_domain=domain)
-        return self._outcome(await self._run(engine.ETRN, request))
+        return await self._last(engine.ETRN, request, self._inherited(engine.ETRN))
