@@ -123,8 +123,12 @@ class Chat:
             f"command: {printable(word, self.settings.smtputf8_enable)}",
         )
 
-    def log_reject(self, text: str | Reply, sender: str | None = None,
-                   action: str = "reject") -> None:
+    def log_reject(self, text: str | Reply, sender: str | None = None) -> None:
+        """Log reject_line()."""
+        self.log("info", self.reject_line(text, sender))
+
+    def reject_line(self, text: str | Reply, sender: str | None = None,
+                    action: str = "reject") -> str:
         """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line
         (action: "reject_warning" for what warn_if_reject let through).
 
@@ -152,8 +156,5 @@ class Chat:
         elif request is not None and s.rcpt.count != 1:
             recipient = None
         tail = whatsup(log_address(sender), log_address(recipient), s.protocol, s.helo_name)
-        self.log(
-            "info",
-            f"{s.queue_id_or_noqueue}: {action}: {s.where} from {s.client.namaddr}: "
-            f"{text};{tail}",
-        )
+        return (f"{s.queue_id_or_noqueue}: {action}: {s.where} from {s.client.namaddr}: "
+                f"{text};{tail}")

@@ -131,17 +131,17 @@ class Connection:
         """Log a restriction's reject as Postfix does (None: no reject).
         sender and helo: the MAIL FROM or HELO being checked, which the log
         line shows although the session has not taken them yet."""
-        lines = [(reply, "reject_warning") for reply in outcome.warnings]
-        if outcome.reply is not None:
-            lines.append((outcome.reply, "reject"))
-        if lines:
+        if outcome.reply is not None or outcome.warnings:
             session = self.server.session
             saved = session.helo_name
             if helo is not None:
                 session.helo_name = neuter_helo(helo, self.ctx.settings.smtputf8_enable)
             try:
-                for reply, action in lines:
-                    self.server.log_reject(reply, sender=sender, action=action)
+                # warn_if_reject's lines now, before what this command logs next
+                for reply in outcome.warnings:
+                    self.ctx.log.info(self.server.reject_line(reply, sender, "reject_warning"))
+                if outcome.reply is not None:
+                    self.server.log_reject(outcome.reply, sender=sender)
             finally:
                 session.helo_name = saved
         for level, text in outcome.after:  # after the reject line, through the core
