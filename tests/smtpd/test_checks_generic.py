@@ -242,3 +242,15 @@ def test_reject_unauth_pipelining(protocol: str, pipelined: bool, rcpt_refused: 
         reply(IMPROPER.format(LOCAL, "Recipient address")) if rcpt_refused else None)
     assert checks.data(facts).reply == (
         reply(IMPROPER.format("DATA", "Data command")) if data_refused else None)
+
+
+def test_a_class_from_an_access_map_speaks_for_the_lookup() -> None:
+    """A class that an access map names words its replies as the lookup
+    (Client host), except restrictions that name their own subject."""
+    restrictions = "check_client_access inline:{127.0.0.1=strict}, easy"
+    outcome = rcpt(CLASSES + f"smtpd_recipient_restrictions = {restrictions}\n", LOCAL)
+    assert outcome.reply == reply(
+        "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied")
+    outcome = rcpt(CLASSES + f"smtpd_recipient_restrictions = {restrictions}\n", "u")
+    assert outcome.reply == reply(
+        "504 5.5.2 <u>: Recipient address rejected: need fully-qualified address")

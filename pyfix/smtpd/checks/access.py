@@ -75,7 +75,7 @@ async def access_verdict(ctx: Context, request: Request, value: str, subject: tu
         if match.group(1) == "4":
             return request.defer(text, code, enhanced, subject)
         return request.reject(text, code, enhanced, subject)
-    return await evaluate(ctx, parse_list(table, value), request)
+    return await evaluate(ctx, parse_list(table, value), request.about(subject))
 
 
 @restriction("check_client_access", nargs=1)

@@ -42,6 +42,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import inspect
@@ -123,6 +124,13 @@ class Request:
     # the session's protocol (SMTP after HELO, ESMTP after EHLO)
     pipelined: bool = False
     protocol: str = "SMTP"
+    # the wording of an access map lookup whose value is a restriction
+    # list: "reject" there says "<client>: Client host rejected: ..."
+    reply_class: str = ""
+
+    def about(self, subject: tuple[str, str]) -> Request:
+        """This request with replies worded for subject (what, class)."""
+        return dataclasses.replace(self, what=subject[0], reply_class=subject[1])
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:
@@ -137,7 +145,7 @@ class Request:
 
     def reply(self, code: int, enhanced: str, reason: str,
               subject: tuple[str, str] | None = None) -> Reply:
-        what, reply_class = subject or (self.what, self.stage.reply_class)
+        what, reply_class = subject or (self.what, self.reply_class or self.stage.reply_class)
         return Reply(code, _class(code, enhanced), f"<{what}>: {reply_class} rejected: {reason}")
 
 

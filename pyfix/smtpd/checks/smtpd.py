@@ -146,12 +146,14 @@ class SessionChecks:
             before = (engine.HELO, engine.CLIENT)
         return next((reply for reply in map(self.pending.get, before) if reply), None)
 
-    def _request(self, stage: Stage, facts: Facts, what: str, **more: str | None) -> Request:
+    def _request(self, stage: Stage, facts: Facts, what: str, recipient: str | None = None,
+                 etrn_domain: str | None = None) -> Request:
         s = self.ctx.settings
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
-                       helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
+                       helo=facts.helo, sender=facts.sender, recipient=recipient,
+                       etrn_domain=etrn_domain, reject_code=s.reject_code,
                        defer_code=s.defer_code, what=what, pipelined=facts.pipelined,
-                       protocol=facts.protocol, **more)
+                       protocol=facts.protocol)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
