@@ -15,8 +15,8 @@ from __future__ import annotations
 import pytest
 
 from pyfix.smtp.replies import Reply
-from pyfix.smtpd.checks.smtpd import Facts, Outcome
-from tests.smtpd.test_checks import reply, session
+from pyfix.smtpd.checks.smtpd import Facts, Outcome, RestrictionConfigError, SmtpdChecks
+from tests.smtpd.test_checks import config, relay_policy, reply, session
 
 COMMON = ("compatibility_level = 3.7\nmynetworks = 127.0.0.2/32\nrelay_domains =\n"
           "smtpd_relay_restrictions = reject_unauth_destination\n")
@@ -254,3 +254,21 @@ def test_a_class_from_an_access_map_speaks_for_the_lookup() -> None:
     outcome = rcpt(CLASSES + f"smtpd_recipient_restrictions = {restrictions}\n", "u")
     assert outcome.reply == reply(
         "504 5.5.2 <u>: Recipient address rejected: need fully-qualified address")
+
+
+def test_a_class_needs_a_definition() -> None:
+    cfg = config(COMMON + "smtpd_restriction_classes = nodef\n")
+    with pytest.raises(RestrictionConfigError) as info:
+        SmtpdChecks(cfg, relay_policy(cfg))
+    assert str(info.value) == "restriction class `nodef' needs a definition"
+
+
+@pytest.mark.parametrize(("helo", "answer"), [
+    ("127.0.0.1", None), ("client.example", ACCESS_DENIED), ("[127.0.0.1]", ACCESS_DENIED)])
+def test_permit_naked_ip_address_is_deprecated(helo: str, answer: str | None) -> None:
+    checks, log = session(COMMON + "smtpd_recipient_restrictions = permit_naked_ip_address, "
+                          "reject\n")
+    facts = Facts("localhost", "127.0.0.1", "localhost[127.0.0.1]", helo, "a@example.org")
+    assert checks.recipient(facts, LOCAL).reply == expected(answer, LOCAL)
+    assert log.lines == ["warning: restriction permit_naked_ip_address is deprecated. Use "
+                         "permit_mynetworks or permit_sasl_authenticated instead"]

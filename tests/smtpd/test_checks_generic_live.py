@@ -131,3 +131,12 @@ def test_reject_unauth_pipelining() -> None:
                       "reject_unauth_destination\n") as diff:
         report = diff.compare(PIPELINED)
     assert not report, report
+
+
+def test_permit_naked_ip_address() -> None:
+    with Differential(COMMON + "smtpd_recipient_restrictions = permit_naked_ip_address, "
+                      "reject\n") as diff:
+        report = diff.compare({
+            helo: [f"HELO {helo}\r\n".encode(), MAIL, rcpt(LOCAL), QUIT]
+            for helo in ("127.0.0.1", "client.example", "[127.0.0.1]")})
+    assert not report, report

@@ -3,8 +3,8 @@
 
 SUMMARY
     permit, reject, defer, defer_if_permit, defer_if_reject,
-    warn_if_reject, reject_unauth_pipelining, permit_mynetworks,
-    permit_sasl_authenticated
+    warn_if_reject, reject_unauth_pipelining, permit_naked_ip_address,
+    permit_mynetworks, permit_sasl_authenticated
 
 DESCRIPTION
     permit       OK.
@@ -32,6 +32,11 @@ DESCRIPTION
                  command pipelining" when the client sent more before
                  this command's reply, and either did not say EHLO or
                  the command is DATA.
+    permit_naked_ip_address
+                 (deprecated) OK when the HELO name is an IP address
+                 without brackets; each use logs Postfix's warning
+                 "restriction permit_naked_ip_address is deprecated. Use
+                 permit_mynetworks or permit_sasl_authenticated instead".
     permit_mynetworks
                  OK when the client address matches $mynetworks.
     permit_sasl_authenticated
@@ -49,6 +54,7 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+from pyfix.smtp.hostname import valid_hostaddr
 from pyfix.smtpd.checks.engine import (
     DATA,
     DUNNO,
@@ -111,6 +117,13 @@ def reject_unauth_pipelining(ctx: Context, request: Request, step: Step) -> Verd
         return Verdict(Result.REJECT, request.reply(
             503, "5.5.0", "Improper use of SMTP command pipelining"))
     return DUNNO
+
+
+@restriction("permit_naked_ip_address")
+def permit_naked_ip_address(ctx: Context, request: Request, step: Step) -> Verdict:
+    ctx.warn("restriction permit_naked_ip_address is deprecated. Use permit_mynetworks "
+             "or permit_sasl_authenticated instead")
+    return OK if request.helo and valid_hostaddr(request.helo) else DUNNO
 
 
 @restriction("permit_mynetworks")

@@ -41,12 +41,15 @@ DESCRIPTION
     smtpd_recipient_restrictions, smtpd_data_restrictions,
     smtpd_end_of_data_restrictions, smtpd_etrn_restrictions,
     smtpd_delay_reject, smtpd_relay_before_recipient_restrictions,
-    smtpd_reject_unlisted_recipient, and those of settings.py.
+    smtpd_reject_unlisted_recipient, smtpd_restriction_classes, and those
+    of settings.py.
 
 DIAGNOSTICS
     RestrictionConfigError (a fatal at start-up, as in Postfix) when
     neither smtpd_relay_restrictions nor smtpd_recipient_restrictions
-    holds a relay check.
+    holds a relay check, or when a name in smtpd_restriction_classes has
+    no parameter of that name ("restriction class `NAME' needs a
+    definition").
 """
 
 from __future__ import annotations
@@ -120,6 +123,9 @@ class SmtpdChecks:
         self.reject_unlisted = config.get_bool("smtpd_reject_unlisted_recipient")
         self.lists: dict[Stage, RestrictionList] = {
             stage: parse_list(stage.parameter, config.get(stage.parameter)) for stage in STAGES}
+        for name in config.get_list("smtpd_restriction_classes"):
+            if config.lookup(name) is None:
+                raise RestrictionConfigError(f"restriction class `{name}' needs a definition")
         names = self.lists[engine.RELAY].names + self.lists[engine.RECIPIENT].names
         if not any(name in RELAY_CHECKS for name in names):
             raise RestrictionConfigError(NO_RELAY_CHECK)
