@@ -40,12 +40,13 @@ from pyfix.queue.errors import QueueError, QueueWriteError
 from pyfix.smtp import events as ev
 from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer
-from pyfix.smtp.session import ClientInfo, neuter_helo
+from pyfix.smtp.session import ClientInfo
 from pyfix.smtp.settings import ServerSettings
 from pyfix.smtpd.checks.smtpd import Facts, Outcome, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.milter_gate import MilterGate
 from pyfix.smtpd.received import received_header
+from pyfix.smtpd.refusal import log_outcome
 from pyfix.smtpd.relay import RelayPolicy
 
 READ_SIZE = 65536
@@ -128,25 +129,9 @@ class Connection:
 
     def refuse(self, outcome: Outcome, sender: str | None = None,
                helo: str | None = None) -> Reply | None:
-        """Log a restriction's reject as Postfix does (None: no reject).
-        sender and helo: the MAIL FROM or HELO being checked, which the log
-        line shows although the session has not taken them yet."""
-        if outcome.reply is not None or outcome.warnings:
-            session = self.server.session
-            saved = session.helo_name
-            if helo is not None:
-                session.helo_name = neuter_helo(helo, self.ctx.settings.smtputf8_enable)
-            try:
-                # warn_if_reject's lines now, before what this command logs next
-                for reply in outcome.warnings:
-                    self.ctx.log.info(self.server.reject_line(reply, sender, "reject_warning"))
-                if outcome.reply is not None:
-                    self.server.log_reject(outcome.reply, sender=sender)
-            finally:
-                session.helo_name = saved
-        for level, text in outcome.after:  # after the reject line, through the core
-            self.server.log(level, text)
-        return outcome.reply
+        """Log a restriction's verdict as Postfix does (refusal.py)."""
+        return log_outcome(self.server, outcome, self.ctx.log.info,
+                           self.ctx.settings.smtputf8_enable, sender, helo)
 
     async def decide(self, request: ev.Request) -> ev.Verdict:
         if self.ctx.milter is not None:
