@@ -118,6 +118,7 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "smtpd_relay_before_recipient_restrictions", "relay_domains_reject_code",
         "non_fqdn_reject_code", "access_map_reject_code", "access_map_defer_code",
         "reject_code", "defer_code",
+        "smtpd_reject_footer",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

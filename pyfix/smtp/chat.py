@@ -11,13 +11,15 @@ DESCRIPTION
     the output with data_to_send().
 
     reply() follows Postfix's smtpd_chat_reply(): with soft_bounce a 5xx
-    reply goes out as 4xx, and with smtputf8_enable = no what is not
+    reply goes out as 4xx, a 4xx or 5xx reply gets smtpd_reject_footer
+    (footer.py; not in the log), and with smtputf8_enable = no what is not
     printable ASCII goes out as spaces; once the session has
     smtpd_soft_error_limit errors, every reply adds smtpd_error_sleep_time
     to reply_delay (the caller sleeps; the core never does); a 421 or 521
     reply ends the session after it is sent.
 
     Parameters read: none directly (ServerSettings: soft_bounce,
+    smtpd_reject_footer,
     smtpd_soft_error_limit, smtpd_error_sleep_time, smtputf8_enable).
 
 DIAGNOSTICS
@@ -39,6 +41,7 @@ from pyfix.smtp.events import (
     Verdict,
     Vrfy,
 )
+from pyfix.smtp.footer import with_footer
 from pyfix.smtp.logfields import log_address, printable, whatsup
 from pyfix.smtp.outcome import Done
 from pyfix.smtp.replies import Reply
@@ -71,7 +74,14 @@ class Chat:
     def reply(self, reply: Reply) -> None:
         if self.session.error_count >= self.settings.soft_error_limit:
             self._delay += self.settings.error_sleep_time
-        self._out.append(self.outgoing(reply).render())
+        out = self.outgoing(reply)
+        if self.settings.reject_footer:
+            client = self.session.client
+            out = with_footer(out, self.settings.reject_footer, {
+                "client_address": client.addr, "client_port": client.port,
+                "server_name": self.settings.myhostname},
+                lambda text: self.log("warning", text))
+        self._out.append(out.render())
         if reply.hangs_up:
             self.session.hangup = True
 

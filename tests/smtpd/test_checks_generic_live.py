@@ -140,3 +140,18 @@ def test_permit_naked_ip_address() -> None:
             helo: [f"HELO {helo}\r\n".encode(), MAIL, rcpt(LOCAL), QUIT]
             for helo in ("127.0.0.1", "client.example", "[127.0.0.1]")})
     assert not report, report
+
+
+def test_reject_footer() -> None:
+    """smtpd_reject_footer on every 4xx and 5xx reply (not in the log),
+    with its macros, "\\c", "\\n" and an unknown macro's warning.
+    $client_port and $localtime differ between the two sides by nature:
+    test_footer.py covers them offline."""
+    with Differential(COMMON + "smtpd_reject_footer = \\c. Call $server_name about "
+                      "$client_address\\nSecond $nosuch line\n"
+                      "smtpd_recipient_restrictions = reject\n") as diff:
+        diff.check("joined", [EHLO, b"BOGUS\r\n", MAIL.replace(b"\r\n", b" FOO=1\r\n"), MAIL,
+                              rcpt(LOCAL), DATA, b"VRFY\r\n", QUIT])
+    with Differential(COMMON + "smtpd_reject_footer = For help see x.\n"
+                      "smtpd_client_restrictions = defer\nsmtpd_delay_reject = no\n") as diff:
+        diff.check("own-line", [EHLO, MAIL, QUIT])
