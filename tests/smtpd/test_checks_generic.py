@@ -272,3 +272,39 @@ def test_permit_naked_ip_address_is_deprecated(helo: str, answer: str | None) ->
     assert checks.recipient(facts, LOCAL).reply == expected(answer, LOCAL)
     assert log.lines == ["warning: restriction permit_naked_ip_address is deprecated. Use "
                          "permit_mynetworks or permit_sasl_authenticated instead"]
+
+
+SERVICE_UNAVAILABLE = "450 4.7.1 <localhost[127.0.0.1]>: Client host rejected: Service unavailable"
+
+
+ACCESS_DEFERRALS = [
+    ("DEFER_IF_PERMIT", "permit", SERVICE_UNAVAILABLE),
+    ("{127.0.0.1=DEFER_IF_PERMIT go away later}", "permit",
+     "450 4.7.1 <localhost[127.0.0.1]>: Client host rejected: go away later"),
+    ("DEFER_IF_PERMIT", "reject", ACCESS_DENIED),
+    ("DEFER_IF_REJECT", "reject", SERVICE_UNAVAILABLE),
+    ("DEFER_IF_REJECT", "permit", None),
+    ("{127.0.0.1=defer_if_reject not now}", "reject",
+     "451 4.7.1 <localhost[127.0.0.1]>: Client host rejected: not now"),
+]
+
+
+@pytest.mark.parametrize(("value", "then", "answer"), ACCESS_DEFERRALS)
+def test_access_map_deferrals(value: str, then: str, answer: str | None) -> None:
+    table = value if value.startswith("{") else f"127.0.0.1={value}"
+    outcome = rcpt("access_map_defer_code = 451\n" * ("not now" in value)
+                   + f"smtpd_recipient_restrictions = check_client_access inline:{{{table}}}, "
+                   f"{then}\n", LOCAL)
+    assert outcome.reply == expected(answer, LOCAL)
+
+
+def test_reject_and_defer_codes() -> None:
+    checks, _ = session(COMMON + "reject_code = 550\ndefer_code = 451\n"
+                        "smtpd_recipient_restrictions = defer_if_permit, reject\n"
+                        "smtpd_helo_restrictions = defer_if_reject, warn_if_reject reject, "
+                        "defer\n")
+    outcome = checks.recipient(FACTS, LOCAL)
+    assert outcome.reply == reply(
+        "451 4.3.2 <client.example>: Helo command rejected: Try again later")
+    assert outcome.warnings == [reply(
+        "550 5.7.1 <client.example>: Helo command rejected: Access denied")]

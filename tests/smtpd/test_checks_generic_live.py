@@ -17,7 +17,13 @@ from tests.smtpd.differential import (
     normalize_steps,
     skip_reason,
 )
-from tests.smtpd.test_checks_generic import CLASSES, FOREIGN, LOCAL, RCPT_CASES
+from tests.smtpd.test_checks_generic import (
+    ACCESS_DEFERRALS,
+    CLASSES,
+    FOREIGN,
+    LOCAL,
+    RCPT_CASES,
+)
 from tests.smtpd.test_checks_live import _message_id_apart
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason()))
@@ -155,3 +161,21 @@ def test_reject_footer() -> None:
     with Differential(COMMON + "smtpd_reject_footer = For help see x.\n"
                       "smtpd_client_restrictions = defer\nsmtpd_delay_reject = no\n") as diff:
         diff.check("own-line", [EHLO, MAIL, QUIT])
+
+
+@pytest.mark.parametrize("case", ACCESS_DEFERRALS, ids=lambda case: f"{case[0]}-{case[1]}")
+def test_access_map_deferrals(case: tuple[str, str, str | None]) -> None:
+    value, then, _answer = case
+    table = value if value.startswith("{") else f"127.0.0.1={value}"
+    with Differential(COMMON + "access_map_defer_code = 451\n" * ("not now" in value)
+                      + f"smtpd_recipient_restrictions = check_client_access "
+                      f"inline:{{{table}}}, {then}\n") as diff:
+        diff.check("access", [EHLO, MAIL, rcpt(LOCAL), QUIT])
+
+
+def test_reject_and_defer_codes() -> None:
+    with Differential(COMMON + "reject_code = 550\ndefer_code = 451\n"
+                      "smtpd_recipient_restrictions = defer_if_permit, reject\n"
+                      "smtpd_helo_restrictions = defer_if_reject, warn_if_reject reject, "
+                      "defer\n") as diff:
+        diff.check("codes", [EHLO, MAIL, rcpt(LOCAL), QUIT])

@@ -15,6 +15,11 @@ DESCRIPTION
         REJECT [text]      "$access_map_reject_code 5.7.1 <client>: Client
                            host rejected: text" (text: Access denied)
         DEFER [text]       the same with $access_map_defer_code 4.7.1
+        DEFER_IF_PERMIT [text], DEFER_IF_REJECT [text]
+                           defer_if_permit and defer_if_reject (generic.py)
+                           with "$access_map_defer_code 4.7.1 <client>:
+                           Client host rejected: text" (text: Service
+                           unavailable)
         4NN/5NN [x.y.z] text
                            that reply
         anything else      a restriction class: the value is a
@@ -67,6 +72,11 @@ async def access_verdict(ctx: Context, request: Request, value: str, subject: tu
     if keyword == "DEFER":
         return request.defer(rest or "Access denied", settings.access_map_defer_code,
                              "4.7.1", subject)
+    if keyword in ("DEFER_IF_PERMIT", "DEFER_IF_REJECT"):
+        reply = request.reply(settings.access_map_defer_code, "4.7.1",
+                              rest or "Service unavailable", subject)
+        return (ctx.defer_if_permit(reply) if keyword == "DEFER_IF_PERMIT"
+                else ctx.defer_if_reject(reply))
     match = _NUMERIC.match(value.strip())
     if match is not None:
         code = int(value.strip()[:3])
