@@ -29,6 +29,7 @@ DIAGNOSTICS
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from pyfix.smtp.events import (
     Accept,
@@ -63,6 +64,8 @@ class Chat:
         self._delay = 0.0
         self._events: deque[Event] = deque()
         self.deciding: Request | None = None  # the request awaiting its verdict
+        # the shell's clock for smtpd_reject_footer's $localtime
+        self.localtime: Callable[[], str] = lambda: ""
 
     def data_to_send(self) -> bytes:
         """The replies so far; reply_delay says how long to wait first."""
@@ -79,7 +82,7 @@ class Chat:
             client = self.session.client
             out = with_footer(out, self.settings.reject_footer, {
                 "client_address": client.addr, "client_port": client.port,
-                "server_name": self.settings.myhostname},
+                "localtime": self.localtime(), "server_name": self.settings.myhostname},
                 lambda text: self.log("warning", text))
         self._out.append(out.render())
         if reply.hangs_up:

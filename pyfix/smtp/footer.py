@@ -12,7 +12,8 @@ DESCRIPTION
 
         client_address   the client IP address, as logged
         client_port      the client TCP port
-        localtime        the server's local time, "Mmm dd hh:mm:ss"
+        localtime        the server's local time, "Mmm dd hh:mm:ss" (the
+                         caller reads the clock: the core does no I/O)
         server_name      $myhostname
 
     Any other $name expands to nothing, with Postfix's warning.  The
@@ -29,7 +30,6 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 
 from pyfix.config.expand import expand
@@ -46,8 +46,6 @@ def with_footer(reply: Reply, template: str, values: Mapping[str, str],
         template = template[2:]
 
     def lookup(name: str, _mode: int) -> str | None:
-        if name == "localtime":
-            return time.strftime("%b %d %H:%M:%S")
         value = values.get(name)
         if value is None:
             warn(f'unknown macro name "{name}" in expansion request')

@@ -108,6 +108,7 @@ class Connection:
         self.protocol = "SMTP"
         self.outbuf = bytearray()
         self.checks = ctx.checks.session(ctx.log.info, ctx.log.warn)
+        self.server.localtime = lambda: time.strftime("%b %d %H:%M:%S")
 
     async def flush(self) -> None:
         data = bytes(self.outbuf) + self.server.data_to_send()

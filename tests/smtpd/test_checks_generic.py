@@ -308,3 +308,11 @@ def test_reject_and_defer_codes() -> None:
         "451 4.3.2 <client.example>: Helo command rejected: Try again later")
     assert outcome.warnings == [reply(
         "550 5.7.1 <client.example>: Helo command rejected: Access denied")]
+
+
+def test_warn_if_reject_leaves_lookup_failures_alone() -> None:
+    """A table that fails: 451 4.3.0 under warn_if_reject too."""
+    outcome = rcpt("smtpd_recipient_restrictions = warn_if_reject check_client_access "
+                   "hash:/nonexistent/access, permit\n", LOCAL)
+    assert outcome.reply == reply("451 4.3.0 <u@mail.example.test>: Temporary lookup failure")
+    assert outcome.warnings == []

@@ -8,6 +8,8 @@ tests/smtpd/test_checks_generic.py are played here as SMTP dialogues.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.smtpd.differential import (
@@ -179,3 +181,15 @@ def test_reject_and_defer_codes() -> None:
                       "smtpd_helo_restrictions = defer_if_reject, warn_if_reject reject, "
                       "defer\n") as diff:
         diff.check("codes", [EHLO, MAIL, rcpt(LOCAL), QUIT])
+
+
+def test_reject_footer_localtime() -> None:
+    """$localtime: the same shape of time stamp on both sides."""
+    with Differential(COMMON + "smtpd_reject_footer = \\c at $localtime\n"
+                      "smtpd_recipient_restrictions = reject\n") as diff:
+        postfix, pyfix = diff.run("localtime", [EHLO, MAIL, rcpt(LOCAL), QUIT])
+    stamp = re.compile(rb"Access denied at (\w{3} [ \d]\d \d\d:\d\d:\d\d)\r\n$")
+    theirs, ours = (stamp.search(side.replies[3]) for side in (postfix, pyfix))
+    assert theirs is not None and ours is not None, (postfix.replies, pyfix.replies)
+    assert [len(match.group(1)) for match in (theirs, ours)] == [15, 15]
+    assert theirs.group(1)[:7] == ours.group(1)[:7]  # month and day

@@ -19,7 +19,8 @@ Real Postfix 3.7 and pyfix get the same main.cf and the same dialogue;
 replies and normalized log lines must match (tests/smtpd/differential.py),
 and no RCPT may be accepted on either side: local users are listed in
 local_recipient_maps, so an address that the percent hack leaves local is
-an unknown user, and every other one is a relay attempt.
+an unknown user, and every other one is a relay attempt.  The control: a
+client inside mynetworks (127.0.0.1) may relay to the same domain.
 """
 
 from __future__ import annotations
@@ -102,10 +103,16 @@ def test_open_relay_probes_are_refused(settings: str, percent_hack: str) -> None
     diff: Differential = differential(main_cf, {"pop-before-smtp": "192.0.2.1 OK\n"},
                                       LEVEL_DEFAULTS if settings == "seed_s8" else UNSET)
     steps = probe_dialogue()
+    inside: list[StepSpec] = [b"EHLO client.example\r\n", b"MAIL FROM:<a@example.org>\r\n",
+                              f"RCPT TO:<{TO}@{DOMAIN}>\r\n".encode(), b"QUIT\r\n"]
     with diff:
         postfix, pyfix = diff.run("probes", steps, client=CLIENT)
-    report = describe("probes", normalize_steps(steps), postfix, pyfix)
+        # the control: a client inside mynetworks may relay
+        inside_postfix, inside_pyfix = diff.run("inside", inside, client=IP)
+    report = describe("probes", normalize_steps(steps), postfix, pyfix) + describe(
+        "inside", normalize_steps(inside), inside_postfix, inside_pyfix)
     assert not report, report
+    assert rcpt_replies(inside, inside_pyfix.replies) == [b"250 2.1.5 Ok\r\n"]
     for side in (postfix, pyfix):
         replies = rcpt_replies(steps, side.replies)
         assert len(replies) == len(NMAP_PROBES) + 1

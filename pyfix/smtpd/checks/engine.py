@@ -84,6 +84,9 @@ DUNNO = Verdict(Result.DUNNO)
 OK = Verdict(Result.OK)
 CONFIG_ERROR = Reply(451, "4.3.5", "Server configuration error")
 CONFIG_FAILURE = Verdict(Result.DEFER, CONFIG_ERROR, judged=True)
+# Lookup failures and configuration errors: Postfix's resource and software
+# error classes, which warn_if_reject and defer_if_reject leave alone.
+SYSTEM_ERRORS = frozenset({"4.3.0", "4.3.5"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +221,8 @@ class Context:
         its deferral."""
         if not verdict.rejects or verdict.judged or verdict.reply is None:
             return verdict
+        if verdict.reply.enhanced in SYSTEM_ERRORS:
+            return Verdict(verdict.result, verdict.reply, judged=True)
         permanent = verdict.reply.code // 100 == 5
         if permanent and self.if_reject is not None and self.if_permit is not None:
             return DUNNO
