@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyfix.smtpd.checks.engine import RESTRICTIONS, parse_list
+from pyfix.smtpd.checks.engine import lookup_restriction, parse_list
 from pyfix.smtpd.checks.smtpd import STAGES
 from tests.smtp.golden import (
     Dialogue,
@@ -45,7 +45,7 @@ def _unimplemented(dialogue: Dialogue) -> list[str]:
     classes = config.get_list("smtpd_restriction_classes")
     return sorted({step.name for stage in STAGES
                    for step in parse_list(stage.parameter, config.get(stage.parameter)).steps
-                   if step.name not in RESTRICTIONS and step.name not in classes
+                   if lookup_restriction(step.name) is None and step.name not in classes
                    and ":" not in step.name})  # a table after an unknown name
 
 

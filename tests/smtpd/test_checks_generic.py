@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from pyfix.smtp.replies import Reply
+from pyfix.smtpd.checks.engine import RESTRICTIONS
 from pyfix.smtpd.checks.smtpd import Facts, Outcome, RestrictionConfigError, SmtpdChecks
 from tests.smtpd.test_checks import config, relay_policy, reply, session
 
@@ -316,3 +317,20 @@ def test_warn_if_reject_leaves_lookup_failures_alone() -> None:
                    "hash:/nonexistent/access, permit\n", LOCAL)
     assert outcome.reply == reply("451 4.3.0 <u@mail.example.test>: Temporary lookup failure")
     assert outcome.warnings == []
+
+
+def test_legacy_names_find_the_newer_restriction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """reject_non_fqdn_hostname is Postfix's older name of
+    reject_non_fqdn_helo_hostname (Postfix 3.7 takes it silently): it runs
+    whatever is registered under the newer name, and fails closed under its
+    own name while nothing is."""
+    restrictions = "smtpd_recipient_restrictions = reject_non_fqdn_hostname, permit\n"
+    monkeypatch.delitem(RESTRICTIONS, "reject_non_fqdn_helo_hostname", raising=False)
+    checks, log = session(COMMON + restrictions)
+    assert checks.recipient(FACTS, LOCAL).reply == Reply(451, "4.3.5",
+                                                         "Server configuration error")
+    assert log.lines == ['warning: unknown smtpd restriction: "reject_non_fqdn_hostname"']
+    monkeypatch.setitem(RESTRICTIONS, "reject_non_fqdn_helo_hostname",
+                        RESTRICTIONS["reject"])
+    checks, log = session(COMMON + restrictions)
+    assert checks.recipient(FACTS, LOCAL).reply == reply(ACCESS_DENIED.format(LOCAL))

@@ -16,7 +16,8 @@ DESCRIPTION
         REJECT   a 5xx (or 4xx) reply that ends the stage
         DEFER    a 4xx reply that ends the stage
 
-    RESTRICTIONS is the table from restriction name to function; each
+    RESTRICTIONS is the table from restriction name to function (an
+    older name in LEGACY_NAMES finds the newer one's entry); each
     family of restrictions (generic.py, relay.py, access.py,
     address.py) adds its names there.  A name that is not in the table
     is not skipped: as in Postfix for an unknown restriction, the
@@ -270,6 +271,17 @@ class Restriction:
 
 
 RESTRICTIONS: dict[str, Restriction] = {}
+# Postfix's older names that 3.7 still takes as the newer ones, silently.
+LEGACY_NAMES = {
+    "reject_invalid_hostname": "reject_invalid_helo_hostname",
+    "reject_non_fqdn_hostname": "reject_non_fqdn_helo_hostname",
+    "reject_unknown_hostname": "reject_unknown_helo_hostname",
+}
+
+
+def lookup_restriction(name: str) -> Restriction | None:
+    """The restriction registered as name, or under its newer name."""
+    return RESTRICTIONS.get(name) or RESTRICTIONS.get(LEGACY_NAMES.get(name, ""))
 
 
 def restriction(name: str, nargs: int = 0) -> Callable[[RestrictionFn], RestrictionFn]:
@@ -303,7 +315,7 @@ def parse_list(parameter: str, text: str) -> RestrictionList:
     index = 0
     while index < len(words):
         name = words[index]
-        spec = RESTRICTIONS.get(name)
+        spec = lookup_restriction(name)
         nargs = spec.nargs if spec else 0
         following = words[index + 1 + nargs] if index + 1 + nargs < len(words) else None
         steps.append(Step(name, tuple(words[index + 1:index + 1 + nargs]), following))
@@ -334,7 +346,7 @@ async def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Ve
 async def run_step(ctx: Context, step: Step, request: Request) -> Verdict:
     """One restriction's verdict, as warn_if_reject and defer_if_reject
     change it; a restriction class (smtpd_restriction_classes) is its list."""
-    spec = RESTRICTIONS.get(step.name)
+    spec = lookup_restriction(step.name)
     if spec is None and ctx.depth <= MAX_NESTING:
         text = ctx.settings.restriction_classes.get(step.name)
         if text is not None:
