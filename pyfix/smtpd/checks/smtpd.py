@@ -23,6 +23,16 @@ DESCRIPTION
     its reply.  An unknown or unimplemented restriction fails closed
     (engine.py).
 
+    Each stage is one check (the relay and recipient lists together):
+    Context.reset() clears warn_if_reject and defer_if_reject.  A
+    defer_if_permit does not defer the client, helo or sender stage
+    itself: it stays pending, each later stage inherits it, and the RCPT
+    check (either smtpd_delay_reject) defers with it when its own lists
+    did not reject; ETRN inherits the client's and helo's.  DATA,
+    end-of-data and ETRN defer with their own pending one.  Outcome
+    carries the warn_if_reject replies, logged as "reject_warning" lines
+    (pyfix.smtpd.refusal).
+
     compatibility_level, as Postfix 3.7: below level 1 the default
     smtpd_relay_restrictions is empty and the relay decision comes from
     smtpd_recipient_restrictions alone.  When that default lets a
