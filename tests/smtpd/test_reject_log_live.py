@@ -142,9 +142,8 @@ smtpd_etrn_restrictions = reject
 smtpd_helo_restrictions = check_helo_access inline:{bad.helo=REJECT}
 """
 ENGINE = ("pyfix's restriction engine does not implement check_sender_access, "
-          "check_recipient_access, check_helo_access, warn_if_reject or the WARN and "
-          "DEFER_IF_PERMIT actions yet (issue #10): it fails closed with 451 4.3.5 "
-          "where Postfix applies them")
+          "check_recipient_access, check_helo_access or the WARN action yet (issue #10, "
+          "item access): it fails closed with 451 4.3.5 where Postfix applies them")
 GROUPS["restrictions"] = Group(RESTRICTIONS, {
     "sender_delayed_to_rcpt": [EHLO, b"MAIL FROM:<bad@example.org>\r\n",
                                rcpt("root@localhost"), QUIT],
