@@ -128,6 +128,7 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "smtpd_policy_service_try_limit", "smtpd_policy_service_retry_delay",
         "smtpd_policy_service_default_action", "smtpd_policy_service_policy_context",
         "smtpd_null_access_lookup_key",
+        "smtpd_reject_footer",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

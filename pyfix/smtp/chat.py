@@ -11,7 +11,8 @@ DESCRIPTION
     the output with data_to_send().
 
     reply() follows Postfix's smtpd_chat_reply(): with soft_bounce a 5xx
-    reply goes out as 4xx, and with smtputf8_enable = no what is not
+    reply goes out as 4xx, a 4xx or 5xx reply gets smtpd_reject_footer
+    (footer.py; not in the log), and with smtputf8_enable = no what is not
     printable ASCII goes out as spaces; once the session has
     smtpd_soft_error_limit errors, every reply adds smtpd_error_sleep_time
     to reply_delay (the caller sleeps; the core never does); a 421 or 521
@@ -28,8 +29,8 @@ DESCRIPTION
     start again.
 
     Parameters read: none directly (ServerSettings: soft_bounce,
-    smtpd_soft_error_limit, smtpd_error_sleep_time, smtputf8_enable,
-    notify_classes, smtpd_history_flush_threshold).
+    smtpd_reject_footer, smtpd_soft_error_limit, smtpd_error_sleep_time,
+    smtputf8_enable, notify_classes, smtpd_history_flush_threshold).
 
 DIAGNOSTICS
     LocalProtocolError for a verdict of the wrong kind.
@@ -38,6 +39,7 @@ DIAGNOSTICS
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from pyfix.smtp.events import (
     Accept,
@@ -51,6 +53,7 @@ from pyfix.smtp.events import (
     Verdict,
     Vrfy,
 )
+from pyfix.smtp.footer import with_footer
 from pyfix.smtp.logfields import log_address, printable, whatsup
 from pyfix.smtp.outcome import Done
 from pyfix.smtp.replies import Reply
@@ -73,6 +76,8 @@ class Chat:
         self._events: deque[Event] = deque()
         self.deciding: Request | None = None  # the request awaiting its verdict
         self.history: list[str] = []
+        # the shell's clock for smtpd_reject_footer's $localtime
+        self.localtime: Callable[[], str] = lambda: ""
 
     def data_to_send(self) -> bytes:
         """The replies so far; reply_delay says how long to wait first."""
@@ -84,7 +89,14 @@ class Chat:
     def reply(self, reply: Reply) -> None:
         if self.session.error_count >= self.settings.soft_error_limit:
             self._delay += self.settings.error_sleep_time
-        rendered = self.outgoing(reply).render()
+        out = self.outgoing(reply)
+        if self.settings.reject_footer:
+            client = self.session.client
+            out = with_footer(out, self.settings.reject_footer, {
+                "client_address": client.addr, "client_port": client.port,
+                "localtime": self.localtime(), "server_name": self.settings.myhostname},
+                lambda text: self.log("warning", text))
+        rendered = out.render()
         self._out.append(rendered)
         self.history.extend("Out: " + line for line in
                             rendered.decode("utf-8", "surrogateescape").split("\r\n")[:-1])
@@ -159,7 +171,8 @@ class Chat:
                     action: str = "reject") -> str:
         """Postfix's "NOQUEUE: reject: CMD from client: text; from=<> ..." line;
         action replaces "reject" for the lines of smtpd's access(5)
-        actions ("hold", "warn", "filter", ...), which have the same shape.
+        actions ("hold", "warn", "filter", ...) and for what warn_if_reject
+        let through ("reject_warning"), which have the same shape.
 
         text is a refusal's Reply (logged as the client gets it: see
         outgoing()) or the protocol's own reason ("bare <LF>
@@ -185,5 +198,5 @@ class Chat:
         elif request is not None and s.rcpt.count != 1:
             recipient = None
         tail = whatsup(log_address(sender), log_address(recipient), s.protocol, s.helo_name)
-        where = f"{s.where} from {s.client.namaddr}"
-        return f"{s.queue_id_or_noqueue}: {action}: {where}: {text};{tail}"
+        return (f"{s.queue_id_or_noqueue}: {action}: {s.where} from {s.client.namaddr}: "
+                f"{text};{tail}")

@@ -27,7 +27,7 @@ DESCRIPTION
     smtpd_error_sleep_time, smtpd_junk_command_limit,
     smtpd_forbid_unauth_pipelining, smtpd_forbid_bare_newline,
     smtpd_forbid_bare_newline_reject_code, smtpd_discard_ehlo_keywords,
-    soft_bounce, smtpd_client_port_logging, verp_delimiter_filter,
+    soft_bounce, smtpd_reject_footer, smtpd_client_port_logging, verp_delimiter_filter,
     default_verp_delimiters, smtpd_noop_commands,
     smtpd_forbidden_commands, smtpd_enforce_tls, smtpd_tls_security_level,
     notify_classes, smtpd_history_flush_threshold.
@@ -84,6 +84,7 @@ class ServerSettings:
     soft_bounce: bool = False
     notify_classes: frozenset[str] = frozenset({"resource", "software"})
     history_flush_threshold: int = 100
+    reject_footer: str = ""
     client_port_logging: bool = False
     verp_filter: str = "-=+"
     verp_default: str = "+="
@@ -135,6 +136,7 @@ class ServerSettings:
             soft_bounce=config.get_bool("soft_bounce"),
             notify_classes=notify_classes(config),
             history_flush_threshold=config.get_int("smtpd_history_flush_threshold"),
+            reject_footer=config.get("smtpd_reject_footer"),
             client_port_logging=config.get_bool("smtpd_client_port_logging"),
             verp_filter=config.get("verp_delimiter_filter"),
             verp_default=config.get("default_verp_delimiters"),

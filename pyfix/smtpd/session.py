@@ -42,13 +42,14 @@ from pyfix.queue.errors import QueueError, QueueWriteError
 from pyfix.smtp import events as ev
 from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer
-from pyfix.smtp.session import ClientInfo, neuter_helo
+from pyfix.smtp.session import ClientInfo
 from pyfix.smtp.settings import ServerSettings
 from pyfix.smtpd.checks.smtpd import Facts, Outcome, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.milter_gate import MilterGate
 from pyfix.smtpd.notify import TranscriptNotice
 from pyfix.smtpd.received import received_header
+from pyfix.smtpd.refusal import log_outcome
 from pyfix.smtpd.relay import RelayPolicy
 
 READ_SIZE = 65536
@@ -124,6 +125,7 @@ class Connection:
             if isinstance(sockname, tuple) else ("", ""))
         self.instance = ""  # names the mail transaction for policy servers
         self.transactions = 0
+        self.server.localtime = lambda: time.strftime("%b %d %H:%M:%S")
 
     async def flush(self) -> None:
         data = bytes(self.outbuf) + self.server.data_to_send()
@@ -151,7 +153,8 @@ class Connection:
                      first_recipient=session.rcpt.first or "",
                      size=(session.mail.act_size if where == "END-OF-MESSAGE"
                            else session.mail.msg_size),
-                     instance=self.instance if transaction else "")
+                     instance=self.instance if transaction else "",
+                     pipelined=self.server.has_buffered_input, protocol=self.protocol)
 
     def new_instance(self) -> None:
         """A name for the new mail transaction: process, time, sequence."""
@@ -162,25 +165,9 @@ class Connection:
 
     def refuse(self, outcome: Outcome, sender: str | None = None,
                helo: str | None = None) -> Reply | None:
-        """Log a restriction's reject as Postfix does (None: no reject).
-        sender and helo: the MAIL FROM or HELO being checked, which the log
-        line shows although the session has not taken them yet.  The lines
-        of access(5) actions (hold, warn, ...) come first, in that shape."""
-        if outcome.reply is not None or outcome.notes:
-            session = self.server.session
-            saved = session.helo_name
-            if helo is not None:
-                session.helo_name = neuter_helo(helo, self.ctx.settings.smtputf8_enable)
-            try:
-                for action, text in outcome.notes:  # at once, as Postfix logs them
-                    self.ctx.log.info(self.server.reject_line(text, sender, action))
-                if outcome.reply is not None:
-                    self.server.log_reject(outcome.reply, sender=sender)
-            finally:
-                session.helo_name = saved
-        for level, text in outcome.after:  # after the reject line, through the core
-            self.server.log(level, text)
-        return outcome.reply
+        """Log a restriction's verdict as Postfix does (refusal.py)."""
+        return log_outcome(self.server, outcome, self.ctx.log.info,
+                           self.ctx.settings.smtputf8_enable, sender, helo)
 
     async def decide(self, request: ev.Request) -> ev.Verdict:
         if self.ctx.milter is not None:

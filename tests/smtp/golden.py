@@ -7,14 +7,17 @@ builds the same settings from the same main.cf text through pyfix's
 configuration engine, feeds the same client bytes and collects pyfix's
 replies and log lines for comparison.
 
-What differs on purpose: queue IDs (both sides use @QUEUEID@), and log
-lines that pyfix's shell or policy code writes rather than the protocol
-core (the "QUEUEID: client=..." line of the cleanup connection, and the
-ETRN flush service's warnings).
+The recording's restrictions run through pyfix's own evaluator
+(GoldenPolicy: pyfix.smtpd.checks on the recording's main.cf), and their
+reject lines are compared with Postfix's.  What differs on purpose: queue
+IDs (both sides use @QUEUEID@), and log lines that pyfix's shell writes
+rather than the protocol core (the "QUEUEID: client=..." line of the
+cleanup connection, and the ETRN flush service's warnings).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import re
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from pyfix.config.maincf import parse_main_cf
 from pyfix.config.store import Config
+from pyfix.rewrite.service import TrivialRewrite
 from pyfix.smtp.ehlo import EhloFeatures
 from pyfix.smtp.events import (
     NEED_DATA,
@@ -35,16 +39,21 @@ from pyfix.smtp.events import (
     Etrn,
     Helo,
     LogMessage,
+    MailFrom,
     MessageData,
     RcptTo,
     Request,
     Timeout,
+    Vrfy,
 )
 from pyfix.smtp.policy import PermitPolicy, decide
 from pyfix.smtp.replies import Reply
 from pyfix.smtp.server import SmtpServer, State
 from pyfix.smtp.session import ClientInfo, Session
 from pyfix.smtp.settings import ServerSettings
+from pyfix.smtpd.checks.smtpd import Facts, SessionChecks, SmtpdChecks
+from pyfix.smtpd.refusal import log_outcome
+from pyfix.smtpd.relay import RelayPolicy
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "smtp"
 EXPECTED = GOLDEN / "expected"
@@ -56,7 +65,6 @@ CLIENT_ADDR = ipaddress.ip_address("127.0.0.1")
 NOT_CORE_LOG = (
     re.compile(r"^\S+: client=\S+$"),  # cleanup connection (the shell)
     re.compile(r"^warning: reject: ETRN "),  # the flush service
-    re.compile(r"^\S+: reject: \S+ from \S+: \d{3} \d\.\d\.\d <.*(rejected|denied)"),  # restrictions
     re.compile(r"^SSL_accept error from "),  # the TLS layer
 )
 
@@ -109,63 +117,83 @@ def in_mynetworks(config: Config) -> bool:
 
 
 class GoldenPolicy(PermitPolicy):
-    """What the recording instance's restrictions and services decided.
-
-    The profiles use Postfix restrictions with fixed outcomes (reject,
-    an inline access map, body_checks); this mimics them so that the
-    core's handling of each verdict can be compared.
+    """The recording instance's decisions: its restrictions through pyfix's
+    own evaluator (pyfix.smtpd.checks) on the same main.cf, logged as
+    pyfix's smtpd logs them (pyfix.smtpd.refusal); what comes from other
+    services stays a fact of the recording: the flush service's answer to
+    ETRN for an address literal, cleanup's body_checks.
     """
 
     def __init__(self, config: Config) -> None:
         super().__init__()
-        self.early = not config.get_bool("smtpd_delay_reject")
-        self.client_reject = self.early and config.get("smtpd_client_restrictions") == "reject"
-        self.helo_access = "bad.example=REJECT" in config.get("smtpd_helo_restrictions")
-        self.data_reject = config.get("smtpd_data_restrictions") == "reject"
-        self.eod_reject = config.get("smtpd_end_of_data_restrictions") == "reject"
+        self.config = config
+        relay = RelayPolicy(config, TrivialRewrite.for_client(config))
+        self.checks = SmtpdChecks(config, relay)
         self.body_checks = "REJECTME" in config.get("body_checks")
         self.content: list[bytes] = []
+        self.server: SmtpServer | None = None
+        self.stages: SessionChecks | None = None
+
+    def attach(self, server: SmtpServer) -> None:
+        """The server whose session the restrictions check and log into."""
+        self.server = server
+        self.stages = self.checks.session(lambda text: server.log("info", text),
+                                          lambda text: server.log("warning", text))
+
+    def _facts(self, session: Session, helo: str | None = None,
+               sender: str | None = None) -> Facts:
+        assert self.server is not None
+        client = session.client
+        return Facts(client.name, client.addr, client.namaddr, helo or session.helo_name,
+                     sender or session.mail.sender, pipelined=self.server.has_buffered_input,
+                     protocol=session.protocol)
+
+    def _stage(self, name: str, *args: object, sender: str | None = None,
+               helo: str | None = None) -> Reply | None:
+        """Run one stage of the checks to completion; log its verdict."""
+        assert self.server is not None and self.stages is not None
+        server = self.server
+        outcome = asyncio.run(getattr(self.stages, name)(*args))
+        return log_outcome(server, outcome, lambda text: server.log("info", text),
+                           server.settings.smtputf8_enable, sender, helo)
 
     def check_connect(self, session: Session) -> Reply | None:
-        if self.client_reject:
-            text = f"<{session.client.namaddr}>: Client host rejected: Access denied"
-            return Reply(554, "5.7.1", text)
-        return None
+        return self._stage("connect", self._facts(session))
 
     def check_helo(self, session: Session, request: Helo | Ehlo) -> Reply | None:
-        if self.early and self.helo_access and request.name == "bad.example":
-            return Reply(554, "5.7.1", f"<{request.name}>: Helo command rejected: Access denied")
-        return None
+        facts = self._facts(session, helo=request.name)
+        facts.protocol = "ESMTP" if isinstance(request, Ehlo) else "SMTP"
+        return self._stage("helo", facts, helo=request.name)
+
+    def check_mail(self, session: Session, request: MailFrom) -> Reply | None:
+        return self._stage("mail", self._facts(session, sender=request.address),
+                           sender=request.address)
 
     def check_rcpt(self, session: Session, request: RcptTo) -> Reply | None:
-        # reject_unauth_destination refuses routed addresses (u%v@dom).
-        address = request.address
-        at = address.rfind("@")
-        if at > 0:
-            cut = min((address.find(ch) for ch in "@!%" if ch in address), default=at)
-            if address[cut + 1 :] != address[at + 1 :]:
-                return Reply(554, "5.7.1", f"<{request.raw.strip('<>')}>: Relay access denied")
+        reply = self._stage("recipient", self._facts(session), request.address)
         # The first accepted recipient opens the queue file (its ID is logged).
-        if session.mail.queue_id is None:
+        if reply is None and session.mail.queue_id is None:
             session.mail.queue_id = QUEUE_ID
-        return None
+        return reply
+
+    def check_vrfy(self, session: Session, request: Vrfy) -> Reply | None:
+        return self._stage("recipient", self._facts(session), request.address)
 
     def check_data(self, session: Session, request: Data | Bdat) -> Reply | None:
-        if self.data_reject:
-            return Reply(554, "5.7.1", "<DATA>: Data command rejected: Access denied")
-        return None
+        return self._stage("data", self._facts(session))
 
     def check_end_of_data(self, session: Session, request: EndOfData) -> Reply | None:
-        if self.eod_reject:
+        reply = self._stage("end_of_data", self._facts(session))
+        if reply is not None:
             self.content.clear()
-            return Reply(554, "5.7.1", "<END-OF-MESSAGE>: End-of-data rejected: Access denied")
-        return None
+        return reply
 
     def check_etrn(self, session: Session, request: Etrn) -> Reply | None:
-        # fast_flush_domains = $relay_domains matches domains, not literals.
-        if request.domain.startswith("["):
+        reply = self._stage("etrn", self._facts(session), request.domain)
+        if reply is None and request.domain.startswith("["):
+            # fast_flush_domains = $relay_domains matches domains, not literals.
             return Reply(459, "", f"<{request.domain}>: service unavailable")
-        return None
+        return reply
 
     def commit(self, session: Session) -> str | Reply:
         content, self.content = self.content, []
@@ -192,6 +220,7 @@ def make_server(profile: str, pending: bool = False) -> tuple[SmtpServer, Golden
         features=features,
         bare_newline_excluded=in_mynetworks(config),
     )
+    policy.attach(server)
     return server, policy
 
 

@@ -213,7 +213,7 @@ def test_data_end_of_data_and_etrn() -> None:
     "smtpd_recipient_restrictions", "smtpd_relay_restrictions", "smtpd_data_restrictions",
     "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions"])
 @pytest.mark.parametrize("name", ["foo_bar", "reject_unknown_client_hostname",
-                                  "check_ccert_access", "defer_if_permit"])
+                                  "check_ccert_access"])
 def test_unknown_restriction_fails_closed(parameter: str, name: str) -> None:
     """Postfix: 'warning: unknown smtpd restriction: "foo_bar"' and 451 4.3.5
     at that stage; pyfix treats every name it lacks the same way."""

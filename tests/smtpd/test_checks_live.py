@@ -164,14 +164,26 @@ def _first_failure(port: int, log: Callable[[], str]) -> list[str]:
     return _fatal_lines(log())
 
 
-@pytest.mark.parametrize("main_cf", [
-    "",  # level 0, smtpd_recipient_restrictions empty: the seed without its list
-    "smtpd_recipient_restrictions = permit_mynetworks, reject_non_fqdn_recipient\n",
-    "compatibility_level = 3.6\nsmtpd_relay_restrictions = permit_mynetworks\n",
+NO_RELAY_CHECK = ("fatal: in parameter smtpd_relay_restrictions or "
+                  "smtpd_recipient_restrictions, specify at least one working instance of: "
+                  "reject_unauth_destination, defer_unauth_destination, reject, defer, "
+                  "defer_if_permit or check_relay_domains")
+
+
+@pytest.mark.parametrize(("main_cf", "fatal"), [
+    ("", NO_RELAY_CHECK),  # level 0, smtpd_recipient_restrictions empty: the seed without its list
+    ("smtpd_recipient_restrictions = permit_mynetworks, reject_non_fqdn_recipient\n",
+     NO_RELAY_CHECK),
+    ("compatibility_level = 3.6\nsmtpd_relay_restrictions = permit_mynetworks\n",
+     NO_RELAY_CHECK),
+    ("compatibility_level = 3.6\nsmtpd_restriction_classes = nodef\n"
+     "smtpd_recipient_restrictions = nodef, reject_unauth_destination\n",
+     "fatal: restriction class `nodef' needs a definition"),
 ])
-def test_no_relay_check_stops_smtpd(main_cf: str) -> None:
-    """Neither list holds a relay check: smtpd exits at start with Postfix's
-    fatal, and the master throttles it."""
+def test_no_relay_check_stops_smtpd(main_cf: str, fatal: str) -> None:
+    """Neither list holds a relay check, or a restriction class has no
+    definition: smtpd exits at start with Postfix's fatal, and the master
+    throttles it."""
     diff = differential(main_cf, unset=LEVEL_DEFAULTS)
     try:
         postfix = diff.postfix.instance
@@ -188,9 +200,7 @@ def test_no_relay_check_stops_smtpd(main_cf: str) -> None:
     finally:
         diff.stop()
     assert theirs == [
-        "fatal: in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, "
-        "specify at least one working instance of: reject_unauth_destination, "
-        "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains",
+        fatal,
         "warning: process SMTPD pid PID exit status 1",
         "warning: SMTPD: bad command startup -- throttling"]
     # pyfix starts one smtpd process per CPU at once (DESIGN.md section 2),

@@ -219,6 +219,12 @@ async def access_verdict(ctx: Context, request: Request, value: str, subject: tu
         return _reply(ctx, request, settings.access_map_reject_code, rest, subject, "5.7.1")
     if keyword == "DEFER":
         return _reply(ctx, request, settings.access_map_defer_code, rest, subject, "4.7.1")
+    if keyword in ("DEFER_IF_PERMIT", "DEFER_IF_REJECT"):
+        # defer_if_permit and defer_if_reject (generic.py) with this reply
+        reply = request.reply(settings.access_map_defer_code, "4.7.1",
+                              rest or "Service unavailable", subject)
+        return (ctx.defer_if_permit(reply) if keyword == "DEFER_IF_PERMIT"
+                else ctx.defer_if_reject(reply))
     action = ACTIONS.get(keyword)
     if action is not None:
         if keyword in MESSAGE_ACTIONS and request.stage in (CLIENT, HELO) \
@@ -232,4 +238,5 @@ async def access_verdict(ctx: Context, request: Request, value: str, subject: tu
     if match is not None:
         return _reply(ctx, request, int(value[:3]), value[3:].strip(), subject,
                       f"{match.group(1)}.7.1")
-    return await evaluate(ctx, parse_list(table, value), request)
+    # A restriction list, worded for this lookup ("Client host rejected").
+    return await evaluate(ctx, parse_list(table, value), request.about(subject))

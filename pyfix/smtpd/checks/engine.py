@@ -16,7 +16,8 @@ DESCRIPTION
         REJECT   a 5xx (or 4xx) reply that ends the stage
         DEFER    a 4xx reply that ends the stage
 
-    RESTRICTIONS is the table from restriction name to function; each
+    RESTRICTIONS is the table from restriction name to function (an
+    older name in LEGACY_NAMES finds the newer one's entry); each
     family of restrictions (generic.py, relay.py, access.py,
     address.py) adds its names there.  A name that is not in the table
     is not skipped: as in Postfix for an unknown restriction, the
@@ -42,7 +43,9 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -73,6 +76,10 @@ class Result(enum.Enum):
 class Verdict:
     result: Result
     reply: Reply | None = None
+    # the reply went through Context.judged() (warn_if_reject,
+    # defer_if_reject) or is a configuration or lookup error, which those
+    # never change
+    judged: bool = False
 
     @property
     def rejects(self) -> bool:
@@ -82,6 +89,10 @@ class Verdict:
 DUNNO = Verdict(Result.DUNNO)
 OK = Verdict(Result.OK)
 CONFIG_ERROR = Reply(451, "4.3.5", "Server configuration error", "software")
+CONFIG_FAILURE = Verdict(Result.DEFER, CONFIG_ERROR, judged=True)
+# Lookup failures and configuration errors: Postfix's resource and software
+# error classes, which warn_if_reject and defer_if_reject leave alone.
+SYSTEM_ERRORS = frozenset({"4.3.0", "4.3.5"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +133,20 @@ class Request:
     reverse_name: str = ""
     # the session's facts (the policy service sends them all)
     facts: Facts | None = None
+    # the client sent more before this command's reply (unread input), and
+    # the session's protocol (SMTP after HELO, ESMTP after EHLO)
+    pipelined: bool = False
+    protocol: str = "SMTP"
+    # the wording of an access map lookup whose value is a restriction
+    # list: "reject" there says "<client>: Client host rejected: ..."
+    reply_class: str = ""
 
     def __post_init__(self) -> None:
         self.reverse_name = self.reverse_name or self.client_name
+
+    def about(self, subject: tuple[str, str]) -> Request:
+        """This request with replies worded for subject (what, class)."""
+        return dataclasses.replace(self, what=subject[0], reply_class=subject[1])
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:
@@ -139,7 +161,7 @@ class Request:
 
     def reply(self, code: int, enhanced: str, reason: str,
               subject: tuple[str, str] | None = None) -> Reply:
-        what, reply_class = subject or (self.what, self.stage.reply_class)
+        what, reply_class = subject or (self.what, self.reply_class or self.stage.reply_class)
         return Reply(code, _class(code, enhanced), f"<{what}>: {reply_class} rejected: {reason}")
 
 
@@ -158,7 +180,12 @@ class Step:
 class Context:
     """What a restriction function may use besides the Request: the
     service's settings and the log.  One per session: warn_once() warns
-    once per session (Postfix: once per smtpd process)."""
+    once per session (Postfix: once per smtpd process).
+
+    It also holds the state of one check (reset() starts one):
+    warn_level (warn_if_reject applies to the next restriction at that
+    nesting depth), defer_if_reject and defer_if_permit (the first reply
+    each was asked for), and the reject_warning replies to log."""
 
     def __init__(self, settings: CheckSettings, info: Callable[[str], None],
                  warn: Callable[[str], None]) -> None:
@@ -169,50 +196,71 @@ class Context:
         self.depth = 0
         # (level, text) lines that Postfix logs after the stage's reject line
         self.after: list[tuple[str, str]] = []
-        # the first temporary failure of this evaluation that waits for its
-        # end: given only if nothing rejects (defer_if_permit semantics)
-        self.pending: Verdict | None = None
-        # those that the client, helo and sender stages left when they ran
-        # on their own (smtpd_delay_reject = no): they wait for RCPT
-        self.early: dict[str, Verdict] = {}
-        # DEFER_IF_REJECT: the reply that replaces a reject in this stage
-        self.deferred_reject: Reply | None = None
-
-    def defer_if_permit(self, verdict: Verdict) -> None:
-        """A 4xx that applies only if the request would otherwise be accepted."""
-        if self.pending is None:
-            self.pending = verdict
-
-    def keep(self, stage: str) -> None:
-        """The end of an early stage that accepted: its pending defer
-        waits for RCPT (and replaces what that stage left before)."""
-        pending, self.pending = self.pending, None
-        if pending is None:
-            self.early.pop(stage, None)
-        else:
-            self.early[stage] = pending
-
-    def settle(self, verdict: Verdict, early: bool = True) -> Verdict:
-        """A final verdict: unless verdict rejects, the first pending
-        defer (the early stages' first, with early); this evaluation's is
-        cleared either way."""
-        pending, self.pending = self.pending, None
-        if verdict.rejects:
-            return verdict
-        waiting = [*self.early.values()] if early else []
-        waiting += [pending] if pending is not None else []
-        return waiting[0] if waiting else verdict
-
-    def defer_if_reject(self, reply: Reply) -> None:
-        """A later reject in this stage becomes this 4xx reply (the
-        first one noted counts)."""
-        if self.deferred_reject is None:
-            self.deferred_reject = reply
         # what access(5) actions ask of the transaction's message
         self.actions = Actions()
         # (action, text) lines that Postfix logs as they happen, in the
         # shape of a reject line: "hold", "warn", "filter", ... (access.py)
         self.notes: list[tuple[str, str]] = []
+        self.warn_level = 0
+        self.warn_pending = False
+        self.if_reject: Reply | None = None
+        self.if_permit: Reply | None = None
+        self.warnings: list[Reply] = []
+
+    def reset(self, if_permit: Reply | None = None) -> None:
+        """Start a check; if_permit: a deferral that an earlier stage asked for."""
+        self.warn_level = 0
+        self.warn_pending = False
+        self.if_reject = None
+        self.if_permit = if_permit
+
+    def defer_if_permit(self, reply: Reply) -> Verdict:
+        """Defer the request if the check ends in a permit (explicit or
+        implicit); under warn_if_reject, log reply as a reject_warning
+        instead.  The first reason stays."""
+        if self.warn_level:
+            self.warnings.append(reply)
+        elif self.if_permit is None:
+            self.if_permit = reply
+        return DUNNO
+
+    def defer_if_reject(self, reply: Reply) -> Verdict:
+        """Turn a later 5xx reject of this check into reply.  The first
+        reason stays."""
+        if self.if_reject is None:
+            self.if_reject = reply
+        return DUNNO
+
+    def judged(self, verdict: Verdict) -> Verdict:
+        """A restriction's reject as defer_if_reject and warn_if_reject
+        change it: with both deferrals pending, a 5xx reject leaves the
+        decision to defer_if_permit; under warn_if_reject a reject only
+        logs a reject_warning; after defer_if_reject a 5xx reject becomes
+        its deferral."""
+        if not verdict.rejects or verdict.judged or verdict.reply is None:
+            return verdict
+        if verdict.reply.enhanced in SYSTEM_ERRORS:
+            return Verdict(verdict.result, verdict.reply, judged=True)
+        permanent = verdict.reply.code // 100 == 5
+        if permanent and self.if_reject is not None and self.if_permit is not None:
+            return DUNNO
+        if self.warn_level:
+            self.warnings.append(verdict.reply)
+            return DUNNO
+        if permanent and self.if_reject is not None:
+            return Verdict(Result.DEFER, self.if_reject, judged=True)
+        return Verdict(verdict.result, verdict.reply, judged=True)
+
+    def permitted(self, verdict: Verdict) -> Verdict:
+        """The end of a check: a pending defer_if_permit defers a request
+        that was not rejected."""
+        if not verdict.rejects and self.if_permit is not None:
+            return Verdict(Result.DEFER, self.if_permit, judged=True)
+        return verdict
+
+    def take_warnings(self) -> list[Reply]:
+        warnings, self.warnings = self.warnings, []
+        return warnings
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""
@@ -248,6 +296,17 @@ class Restriction:
 
 
 RESTRICTIONS: dict[str, Restriction] = {}
+# Postfix's older names that 3.7 still takes as the newer ones, silently.
+LEGACY_NAMES = {
+    "reject_invalid_hostname": "reject_invalid_helo_hostname",
+    "reject_non_fqdn_hostname": "reject_non_fqdn_helo_hostname",
+    "reject_unknown_hostname": "reject_unknown_helo_hostname",
+}
+
+
+def lookup_restriction(name: str) -> Restriction | None:
+    """The restriction registered as name, or under its newer name."""
+    return RESTRICTIONS.get(name) or RESTRICTIONS.get(LEGACY_NAMES.get(name, ""))
 
 
 def restriction(name: str, nargs: int = 0) -> Callable[[RestrictionFn], RestrictionFn]:
@@ -281,12 +340,18 @@ def parse_list(parameter: str, text: str) -> RestrictionList:
     index = 0
     while index < len(words):
         name = words[index]
-        spec = RESTRICTIONS.get(name)
+        spec = lookup_restriction(name)
         nargs = spec.nargs if spec else 0
         following = words[index + 1 + nargs] if index + 1 + nargs < len(words) else None
         steps.append(Step(name, tuple(words[index + 1:index + 1 + nargs]), following))
         index += 1 + nargs
     return RestrictionList(parameter, tuple(steps))
+
+
+@functools.lru_cache(maxsize=256)
+def _class_list(name: str, text: str) -> RestrictionList:
+    """A restriction class's list, parsed once."""
+    return parse_list(name, text)
 
 
 async def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Verdict:
@@ -304,17 +369,35 @@ async def evaluate(ctx: Context, rlist: RestrictionList, request: Request) -> Ve
 
 
 async def run_step(ctx: Context, step: Step, request: Request) -> Verdict:
-    spec = RESTRICTIONS.get(step.name)
+    """One restriction's verdict, as warn_if_reject and defer_if_reject
+    change it; a restriction class (smtpd_restriction_classes) is its list."""
+    spec = lookup_restriction(step.name)
+    if spec is None and ctx.depth <= MAX_NESTING:
+        text = ctx.settings.restriction_classes.get(step.name)
+        if text is not None:
+            return _finished(ctx, await evaluate(ctx, _class_list(step.name, text), request))
     if spec is None or len(step.args) < spec.nargs or ctx.depth > MAX_NESTING:
         ctx.warn(f'unknown smtpd restriction: "{step.name}"')
-        return Verdict(Result.DEFER, CONFIG_ERROR)
+        return CONFIG_FAILURE
     try:
         verdict = spec.function(ctx, request, step)
         if inspect.isawaitable(verdict):
             verdict = await verdict
-        return verdict
     except TableError:
         # Postfix's reply for any table error in a restriction, an
         # unavailable table included.
-        return Verdict(Result.DEFER,
-                       Reply(451, "4.3.0", f"<{request.what}>: Temporary lookup failure"))
+        verdict = Verdict(Result.DEFER, Reply(
+            451, "4.3.0", f"<{request.what}>: Temporary lookup failure"), judged=True)
+    return _finished(ctx, verdict)
+
+
+def _finished(ctx: Context, verdict: Verdict) -> Verdict:
+    """After a restriction: judge its reject.  warn_if_reject holds for
+    the next restriction at its depth (and what that one nests)."""
+    verdict = ctx.judged(verdict)
+    if ctx.warn_pending:
+        ctx.warn_pending = False
+        ctx.warn_level = ctx.depth
+    elif ctx.warn_level >= ctx.depth:
+        ctx.warn_level = 0
+    return verdict

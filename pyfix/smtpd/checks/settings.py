@@ -18,6 +18,9 @@ DESCRIPTION
     relay_before_rcpt_compat smtpd_relay_before_recipient_restrictions is
                              "no" only because compatibility_level < 3.6
 
+    restriction_classes maps each name in smtpd_restriction_classes to
+    the value of the parameter of that name (a restriction list).
+
     Access tables (check_client_access TYPE:NAME) are opened once per
     name and shared.  dns is the process's DNS resolver (pyfix.dns), made
     on first use, for the restrictions that look names up; rbl_reply_maps
@@ -29,7 +32,8 @@ DESCRIPTION
     access_map_reject_code, access_map_defer_code, reject_code,
     defer_code, parent_domain_matches_subdomains, maps_rbl_reject_code,
     maps_rbl_domains, default_rbl_reply, rbl_reply_maps, recipient_delimiter,
-    smtpd_null_access_lookup_key, smtpd_delay_reject.
+    smtpd_null_access_lookup_key, smtpd_delay_reject,
+    smtpd_restriction_classes (and the parameters it names).
 
 DIAGNOSTICS
     ConfigValueError for a bad number.
@@ -84,6 +88,9 @@ class CheckSettings:
         self.recipient_delimiter = cfg.get("recipient_delimiter")
         self.null_access_lookup_key = cfg.get("smtpd_null_access_lookup_key")
         self.delay_reject = cfg.get_bool("smtpd_delay_reject")
+        # smtpd_restriction_classes: each name's own parameter is its list
+        self.restriction_classes = {
+            name: cfg.get(name) for name in cfg.get_list("smtpd_restriction_classes")}
 
     def table(self, spec: str) -> Maps:
         maps = self.tables.get(spec)

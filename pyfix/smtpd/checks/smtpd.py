@@ -20,12 +20,8 @@ DESCRIPTION
         ETRN         smtpd_etrn_restrictions
 
     Each list ends at its first OK; a REJECT or DEFER ends the stage with
-    its reply.  A temporary failure that a restriction holds back
-    (Context.defer_if_permit(): reject_unverified_*'s tempfail action)
-    is the reply only when nothing rejects; one that the client, helo or
-    sender stage leaves when it runs on its own (smtpd_delay_reject =
-    no) waits for each RCPT (and ETRN), as Postfix's does.  An unknown or
-    unimplemented restriction fails closed (engine.py).
+    its reply.  An unknown or unimplemented restriction fails closed
+    (engine.py).
 
     smtpd_reject_unlisted_recipient runs reject_unlisted_recipient's
     test (unlisted.py) after both recipient lists, even when they
@@ -33,6 +29,16 @@ DESCRIPTION
     test right after smtpd_sender_restrictions, even when it permits:
     at MAIL FROM, or at each RCPT TO with smtpd_delay_reject = yes,
     before the recipient lists.
+
+    Each stage is one check (the relay and recipient lists together):
+    Context.reset() clears warn_if_reject and defer_if_reject.  A
+    defer_if_permit does not defer the client, helo or sender stage
+    itself: it stays pending, each later stage inherits it, and the RCPT
+    check (either smtpd_delay_reject) defers with it when its own lists
+    did not reject; ETRN inherits the client's and helo's.  DATA,
+    end-of-data and ETRN defer with their own pending one.  Outcome
+    carries the warn_if_reject replies, logged as "reject_warning" lines
+    (pyfix.smtpd.refusal).
 
     compatibility_level, as Postfix 3.7: below level 1 the default
     smtpd_relay_restrictions is empty and the relay decision comes from
@@ -52,13 +58,15 @@ DESCRIPTION
     smtpd_recipient_restrictions, smtpd_data_restrictions,
     smtpd_end_of_data_restrictions, smtpd_etrn_restrictions,
     smtpd_delay_reject, smtpd_relay_before_recipient_restrictions,
-    smtpd_reject_unlisted_recipient, smtpd_reject_unlisted_sender, and
-    those of settings.py.
+    smtpd_reject_unlisted_recipient, smtpd_reject_unlisted_sender,
+    smtpd_restriction_classes, and those of settings.py.
 
 DIAGNOSTICS
     RestrictionConfigError (a fatal at start-up, as in Postfix) when
     neither smtpd_relay_restrictions nor smtpd_recipient_restrictions
-    holds a relay check.
+    holds a relay check, or when a name in smtpd_restriction_classes has
+    no parameter of that name ("restriction class `NAME' needs a
+    definition").
 """
 
 from __future__ import annotations
@@ -127,16 +135,21 @@ class Facts:
     first_recipient: str = ""
     size: int = 0
     instance: str = ""
+    pipelined: bool = False  # unread input after this command
+    protocol: str = "SMTP"  # ESMTP after EHLO
 
 
 @dataclass
 class Outcome:
-    """A stage's reply (None: go on) and the (level, text) log lines that
-    Postfix writes after the reject line; notes: the (action, text) lines
-    of access(5) actions (hold, warn, ...) that come before it."""
+    """A stage's reply (None: go on), the (level, text) log lines that
+    Postfix writes after the reject line, the replies that
+    warn_if_reject turned into reject_warning lines (logged before it),
+    and notes: the (action, text) lines of access(5) actions (hold,
+    warn, ...) that come before it."""
 
     reply: Reply | None = None
     after: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[Reply] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -150,6 +163,9 @@ class SmtpdChecks:
         self.lists: dict[Stage, RestrictionList] = {
             stage: parse_list(stage.parameter, config.get(stage.parameter)) for stage in STAGES}
         access.open_tables(self.settings, self.lists.values())
+        for name in config.get_list("smtpd_restriction_classes"):
+            if config.lookup(name) is None:
+                raise RestrictionConfigError(f"restriction class `{name}' needs a definition")
         names = self.lists[engine.RELAY].names + self.lists[engine.RECIPIENT].names
         if not any(name in RELAY_CHECKS for name in names):
             raise RestrictionConfigError(NO_RELAY_CHECK)
@@ -163,13 +179,28 @@ class SessionChecks:
     def __init__(self, checks: SmtpdChecks, ctx: Context) -> None:
         self.checks = checks
         self.ctx = ctx
+        # the defer_if_permit that the client, helo and sender checks
+        # leave pending (each includes what it inherited)
+        self.pending: dict[Stage, Reply | None] = {}
 
-    def _request(self, stage: Stage, facts: Facts, what: str, **more: str | None) -> Request:
+    def _inherited(self, stage: Stage) -> Reply | None:
+        """The defer_if_permit pending from the checks before stage."""
+        before = {engine.CLIENT: (), engine.HELO: (engine.CLIENT,),
+                  engine.SENDER: (engine.HELO, engine.CLIENT)}.get(
+                      stage, (engine.SENDER, engine.HELO, engine.CLIENT))
+        if stage is engine.ETRN:
+            before = (engine.HELO, engine.CLIENT)
+        return next((reply for reply in map(self.pending.get, before) if reply), None)
+
+    def _request(self, stage: Stage, facts: Facts, what: str, recipient: str | None = None,
+                 etrn_domain: str | None = None) -> Request:
         s = self.ctx.settings
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
-                       helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
-                       defer_code=s.defer_code, what=what,
-                       reverse_name=facts.reverse_name, facts=facts, **more)
+                       helo=facts.helo, sender=facts.sender, recipient=recipient,
+                       etrn_domain=etrn_domain, reject_code=s.reject_code,
+                       defer_code=s.defer_code, what=what, pipelined=facts.pipelined,
+                       protocol=facts.protocol, reverse_name=facts.reverse_name,
+                       facts=facts)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
@@ -185,11 +216,14 @@ class SessionChecks:
                 continue
             what = {engine.CLIENT: facts.namaddr, engine.HELO: facts.helo or "",
                     engine.SENDER: facts.sender or ""}[stage]
+            self.ctx.reset(self._inherited(stage))
             request = self._request(stage, facts, what, recipient=recipient,
                                     etrn_domain=etrn_domain)
             verdict = await self._run(stage, request)
             if stage is engine.SENDER and not verdict.rejects:
                 verdict = self._unlisted_sender(facts)
+            # A pending defer_if_permit waits for the RCPT check.
+            self.pending[stage] = self.ctx.if_permit
             if verdict.rejects:
                 return verdict
         return engine.DUNNO
@@ -200,38 +234,24 @@ class SessionChecks:
             return engine.DUNNO
         return unlisted_verdict(self.ctx, facts.sender, facts.sender, SENDER)
 
-    def _outcome(self, verdict: Verdict, early: bool = True) -> Outcome:
-        deferred, self.ctx.deferred_reject = self.ctx.deferred_reject, None
-        if verdict.result is engine.Result.REJECT and deferred is not None:
-            verdict = Verdict(engine.Result.DEFER, deferred)  # DEFER_IF_REJECT
-        verdict = self.ctx.settle(verdict, early)  # a defer_if_permit that waited
-        return Outcome(verdict.reply, self.ctx.take_after(), self.ctx.take_notes())
-
-    async def _alone(self, facts: Facts, stage: Stage) -> Outcome:
-        """An early stage on its own (smtpd_delay_reject = no): a reject
-        now; a defer_if_permit waits for RCPT, as in Postfix."""
-        verdict = await self._early(facts, stages=(stage,))
-        if verdict.rejects:
-            self.ctx.pending = None
-            self.ctx.early.pop(stage.parameter, None)
-            return Outcome(verdict.reply, self.ctx.take_after())
-        self.ctx.keep(stage.parameter)
-        return Outcome(None, self.ctx.take_after())
+    def _outcome(self, verdict: Verdict) -> Outcome:
+        return Outcome(verdict.reply, self.ctx.take_after(), self.ctx.take_warnings(),
+                       self.ctx.take_notes())
 
     async def connect(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return await self._alone(facts, engine.CLIENT)
+        return self._outcome(await self._early(facts, stages=(engine.CLIENT,)))
 
     async def helo(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return await self._alone(facts, engine.HELO)
+        return self._outcome(await self._early(facts, stages=(engine.HELO,)))
 
     async def mail(self, facts: Facts) -> Outcome:
         if self.checks.delay_reject:
             return Outcome()
-        return await self._alone(facts, engine.SENDER)
+        return self._outcome(await self._early(facts, stages=(engine.SENDER,)))
 
     async def recipient(self, facts: Facts, recipient: str) -> Outcome:
         checks, settings = self.checks, self.ctx.settings
@@ -244,6 +264,7 @@ class SessionChecks:
         request = self._request(engine.RECIPIENT, facts, recipient, recipient=recipient)
         order = ((engine.RELAY, engine.RECIPIENT) if checks.relay_before_rcpt
                  else (engine.RECIPIENT, engine.RELAY))
+        self.ctx.reset(self._inherited(engine.RECIPIENT))  # one check, both lists
         for index, stage in enumerate(order):
             verdict = await self._run(stage, request)
             if verdict.rejects:
@@ -258,12 +279,11 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
                           f'access denied" error for recipient "{recipient}" from client '
                           f'"{facts.namaddr}"')
-        self.ctx.deferred_reject = None
-        reply = await self._unlisted(facts, recipient)
-        if reply is not None:
-            self.ctx.settle(engine.DUNNO)  # the reject wins over a pending defer
-            return Outcome(reply, notes=self.ctx.take_notes())
-        return self._outcome(engine.DUNNO)
+        verdict = self.ctx.permitted(engine.DUNNO)
+        if verdict.rejects:
+            return self._outcome(verdict)
+        return Outcome(await self._unlisted(facts, recipient), self.ctx.take_after(),
+                       self.ctx.take_warnings(), self.ctx.take_notes())
 
     async def _unlisted(self, facts: Facts, recipient: str) -> Reply | None:
         """smtpd_reject_unlisted_recipient (checks/unlisted.py)."""
@@ -277,14 +297,18 @@ class SessionChecks:
             self.ctx.info(f'{COMPAT_RELAY_DOMAINS} to accept mail for address "{recipient}"')
         return verdict.reply
 
+    async def _last(self, stage: Stage, request: Request,
+                    if_permit: Reply | None = None) -> Outcome:
+        """A check that ends in a reply: a pending defer_if_permit defers."""
+        self.ctx.reset(if_permit)
+        return self._outcome(self.ctx.permitted(await self._run(stage, request)))
+
     async def data(self, facts: Facts) -> Outcome:
-        request = self._request(engine.DATA, facts, "DATA")
-        return self._outcome(await self._run(engine.DATA, request), early=False)
+        return await self._last(engine.DATA, self._request(engine.DATA, facts, "DATA"))
 
     async def end_of_data(self, facts: Facts) -> Outcome:
-        return self._outcome(await self._run(
-            engine.END_OF_DATA, self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE")),
-            early=False)
+        return await self._last(engine.END_OF_DATA,
+                                self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE"))
 
     async def etrn(self, facts: Facts, domain: str) -> Outcome:
         if self.checks.delay_reject:
@@ -293,4 +317,4 @@ class SessionChecks:
             if verdict.rejects:
                 return self._outcome(verdict)
         request = self._request(engine.ETRN, facts, domain, etrn_domain=domain)
-        return self._outcome(await self._run(engine.ETRN, request))
+        return await self._last(engine.ETRN, request, self._inherited(engine.ETRN))

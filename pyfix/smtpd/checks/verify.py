@@ -148,8 +148,8 @@ def _tempfail(ctx: Context, request: Request, aclass: AddressClass, code: int,
     if aclass.tempfail_action == "defer":
         return verdict
     if aclass.tempfail_action == "defer_if_permit":
-        ctx.defer_if_permit(verdict)
-        return DUNNO
+        assert verdict.reply is not None
+        return ctx.defer_if_permit(verdict.reply)
     name = SENDER_PARAMS[2] if aclass.enhanced == "1.7" else RECIPIENT_PARAMS[2]
     ctx.warn(f'unknown {name} value: "{aclass.tempfail_action}"')
     return Verdict(Result.DEFER, CONFIG_ERROR)
