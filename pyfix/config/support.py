@@ -118,6 +118,10 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "smtpd_relay_before_recipient_restrictions", "relay_domains_reject_code",
         "non_fqdn_reject_code", "access_map_reject_code", "access_map_defer_code",
         "reject_code", "defer_code",
+        # smtpd restrictions on names (smtpd/checks/helo.py, names.py)
+        "invalid_hostname_reject_code", "unknown_hostname_reject_code",
+        "unknown_helo_hostname_tempfail_action", "unknown_client_reject_code",
+        "unknown_address_reject_code", "unknown_address_tempfail_action",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from dataclasses import dataclass
 
@@ -45,6 +44,7 @@ from pyfix.smtp.settings import ServerSettings
 from pyfix.smtpd.checks.smtpd import Facts, Outcome, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.milter_gate import MilterGate
+from pyfix.smtpd.peer import PeerName, lookup_peer
 from pyfix.smtpd.received import received_header
 from pyfix.smtpd.relay import RelayPolicy
 
@@ -77,23 +77,12 @@ class SmtpdContext:
     milter: MilterGate | None = None  # smtpd_milters that cannot be run
 
 
-async def _client_name(addr: str) -> str:
-    loop = asyncio.get_running_loop()
-    try:
-        name, _ = await asyncio.wait_for(
-            loop.getnameinfo((addr, 0), socket.NI_NAMEREQD), timeout=10)
-        infos = await asyncio.wait_for(loop.getaddrinfo(name, None), timeout=10)
-    except (TimeoutError, OSError):
-        return "unknown"
-    if any(info[4][0] == addr for info in infos):
-        return str(name)
-    return "unknown"
-
-
 class Connection:
     def __init__(self, ctx: SmtpdContext, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter, client: ClientInfo) -> None:
+                 writer: asyncio.StreamWriter, client: ClientInfo,
+                 peer: PeerName | None = None) -> None:
         self.ctx = ctx
+        self.peer = peer or PeerName()
         self.reader = reader
         self.writer = writer
         self.client = client
@@ -123,7 +112,10 @@ class Connection:
     def facts(self, sender: str | None = None) -> Facts:
         if sender is None and self.mail is not None:
             sender = self.mail.address
-        return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender)
+        peer = self.peer
+        return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender,
+                     name_status=peer.name_status, reverse_name=peer.reverse_name,
+                     reverse_status=peer.reverse_status)
 
     def refuse(self, outcome: Outcome, sender: str | None = None,
                helo: str | None = None) -> Reply | None:
@@ -210,8 +202,8 @@ class Connection:
     def open_stream(self, mail: ev.MailFrom) -> CleanupStream:
         params = mail.params
         client = SmtpClient(name=self.client.name, addr=self.client.addr, port=self.client.port,
-                            helo=self.helo, protocol=self.protocol,
-                            namaddr=self.client.namaddr)
+                            reverse_name=self.peer.reverse_name, helo=self.helo,
+                            protocol=self.protocol, namaddr=self.client.namaddr)
         origin = Origin(rewrite_context=self.ctx.policy.rewrite_context(self.client.addr),
                         log_ident=True, client=client, dsn_envid=params.envid,
                         dsn_ret=DSN_RET_BITS.get((params.ret or "").upper(), 0),
@@ -318,6 +310,8 @@ async def serve_connection(ctx: SmtpdContext, reader: asyncio.StreamReader,
     addr, port = str(peer[0]), str(peer[1])
     if addr.startswith("::ffff:"):
         addr = addr[7:]
-    name = await _client_name(addr) if ctx.peername_lookup else "unknown"
-    client = ClientInfo(name, addr, port, ctx.settings.client_port_logging)
-    await Connection(ctx, reader, writer, client).run()
+    peer = await lookup_peer(addr) if ctx.peername_lookup else PeerName()
+    for warning in peer.warnings:
+        ctx.log.warn(warning)
+    client = ClientInfo(peer.name, addr, port, ctx.settings.client_port_logging)
+    await Connection(ctx, reader, writer, client, peer).run()

@@ -20,4 +20,12 @@ DIAGNOSTICS
     See engine.py and smtpd.py.
 """
 
-from pyfix.smtpd.checks import access, address, generic, relay  # noqa: F401  (registration)
+from pyfix.smtpd.checks import (  # noqa: F401  (registration)
+    access,
+    address,
+    dnsaccess,
+    generic,
+    helo,
+    names,
+    relay,
+)

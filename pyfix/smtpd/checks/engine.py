@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from pyfix.config.lists import split_list
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.checks.settings import CheckSettings
+from pyfix.smtpd.peer import name_status_of
 from pyfix.tables.base import TableError
 
 # Postfix stops expanding restriction classes (access map values that are
@@ -113,6 +114,16 @@ class Request:
     defer_code: int = 450
     # what a reply at this stage is about: <namaddr>, <helo>, <sender>, ...
     what: str = ""
+    # the client name's status and the reverse name (pyfix.smtpd.peer);
+    # "" follows client_name (a known name is found, "unknown" is not)
+    name_status: str = ""
+    reverse_name: str = ""
+    reverse_status: str = ""
+
+    def __post_init__(self) -> None:
+        self.name_status = self.name_status or name_status_of(self.client_name)
+        self.reverse_name = self.reverse_name or self.client_name
+        self.reverse_status = self.reverse_status or name_status_of(self.reverse_name)
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:
@@ -157,6 +168,14 @@ class Context:
         self.depth = 0
         # (level, text) lines that Postfix logs after the stage's reject line
         self.after: list[tuple[str, str]] = []
+        # a deferral that waits for the RCPT stage's permit (defer_if_permit)
+        self.deferred: Reply | None = None
+
+    def defer_if_permit(self, reply: Reply) -> None:
+        """Defer with reply if the request would otherwise be permitted;
+        the first such reply counts."""
+        if self.deferred is None:
+            self.deferred = reply
 
     def warn_after(self, text: str) -> None:
         """A warning that follows the reject line in the log."""

@@ -68,6 +68,7 @@ from pyfix.smtpd.checks.engine import (
 )
 from pyfix.smtpd.checks.relay import COMPAT_RELAY_DOMAINS
 from pyfix.smtpd.checks.settings import CheckSettings
+from pyfix.smtpd.peer import name_status_of
 from pyfix.smtpd.relay import RelayPolicy
 
 # The names that make a relay check (Postfix's start-up test).
@@ -97,6 +98,16 @@ class Facts:
     namaddr: str
     helo: str | None = None
     sender: str | None = None
+    # the client name's status and the reverse name (pyfix.smtpd.peer);
+    # "" follows client_name (a known name is found, "unknown" is not)
+    name_status: str = ""
+    reverse_name: str = ""
+    reverse_status: str = ""
+
+    def __post_init__(self) -> None:
+        self.name_status = self.name_status or name_status_of(self.client_name)
+        self.reverse_name = self.reverse_name or self.client_name
+        self.reverse_status = self.reverse_status or name_status_of(self.reverse_name)
 
 
 @dataclass
@@ -129,12 +140,17 @@ class SessionChecks:
     def __init__(self, checks: SmtpdChecks, ctx: Context) -> None:
         self.checks = checks
         self.ctx = ctx
+        # the defer_if_permit replies of the client, helo and sender lists,
+        # kept for the RCPT stage (and ETRN) when they were checked early
+        self.early_deferred: dict[Stage, Reply | None] = {}
 
     def _request(self, stage: Stage, facts: Facts, what: str, **more: str | None) -> Request:
         s = self.ctx.settings
         return Request(stage, facts.client_name, facts.client_addr, facts.namaddr,
                        helo=facts.helo, sender=facts.sender, reject_code=s.reject_code,
-                       defer_code=s.defer_code, what=what, **more)
+                       defer_code=s.defer_code, what=what, name_status=facts.name_status,
+                       reverse_name=facts.reverse_name, reverse_status=facts.reverse_status,
+                       **more)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
@@ -150,10 +166,22 @@ class SessionChecks:
                 continue
             what = {engine.CLIENT: facts.namaddr, engine.HELO: facts.helo or "",
                     engine.SENDER: facts.sender or ""}[stage]
+            saved, self.ctx.deferred = self.ctx.deferred, None
             verdict = await self._run(stage, self._request(stage, facts, what, recipient=recipient))
+            self.early_deferred[stage], self.ctx.deferred = self.ctx.deferred, saved
             if verdict.rejects:
                 return verdict
         return engine.DUNNO
+
+    def _deferred_early(self, facts: Facts, stages: tuple[Stage, ...]) -> Reply | None:
+        """The first defer_if_permit reply that the early lists left."""
+        present = {engine.CLIENT: True, engine.HELO: facts.helo is not None,
+                   engine.SENDER: facts.sender is not None}
+        for stage in stages:
+            reply = self.early_deferred.get(stage)
+            if reply is not None and present[stage]:
+                return reply
+        return None
 
     def _outcome(self, verdict: Verdict) -> Outcome:
         return Outcome(verdict.reply, self.ctx.take_after())
@@ -175,10 +203,13 @@ class SessionChecks:
 
     async def recipient(self, facts: Facts, recipient: str) -> Outcome:
         checks, settings = self.checks, self.ctx.settings
+        self.ctx.deferred = None
         if checks.delay_reject:
             verdict = await self._early(facts, recipient)
             if verdict.rejects:
                 return self._outcome(verdict)
+        self.ctx.deferred = self._deferred_early(
+            facts, (engine.CLIENT, engine.HELO, engine.SENDER))
         request = self._request(engine.RECIPIENT, facts, recipient, recipient=recipient)
         order = ((engine.RELAY, engine.RECIPIENT) if checks.relay_before_rcpt
                  else (engine.RECIPIENT, engine.RELAY))
@@ -191,6 +222,8 @@ class SessionChecks:
                         "info", f"{COMPAT} smtpd_relay_before_recipient_restrictions=no to "
                         f'reject recipient "{recipient}" from client "{facts.namaddr}"'))
                 return outcome
+        if self.ctx.deferred is not None:  # defer_if_permit: nothing rejected
+            return Outcome(self.ctx.deferred, self.ctx.take_after())
         if settings.relay_restrictions_compat and \
                 await evaluate(self.ctx, checks.level1_relay, request) is engine.DUNNO:
             self.ctx.info(f'{COMPAT} "smtpd_relay_restrictions = (empty)" to avoid "Relay '
@@ -219,9 +252,14 @@ class SessionChecks:
             engine.END_OF_DATA, self._request(engine.END_OF_DATA, facts, "END-OF-MESSAGE")))
 
     async def etrn(self, facts: Facts, domain: str) -> Outcome:
+        self.ctx.deferred = None
         if self.checks.delay_reject:
             verdict = await self._early(facts, stages=(engine.CLIENT, engine.HELO))
             if verdict.rejects:
                 return self._outcome(verdict)
+        self.ctx.deferred = self._deferred_early(facts, (engine.CLIENT, engine.HELO))
         request = self._request(engine.ETRN, facts, domain, etrn_domain=domain)
-        return self._outcome(await self._run(engine.ETRN, request))
+        verdict = await self._run(engine.ETRN, request)
+        if not verdict.rejects and self.ctx.deferred is not None:
+            return Outcome(self.ctx.deferred, self.ctx.take_after())
+        return self._outcome(verdict)
