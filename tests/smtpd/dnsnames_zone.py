@@ -8,6 +8,8 @@ Clients (reverse zone 127.0.0.x):
   .11 PTR host11.example.com, whose forward lookup is SERVFAIL
   .12 PTR host12.example.com, which resolves to another address
   .13 PTR lookup never answered (time-out)
+  .14 PTR example.net (no address: unverified)
+  .68 aonly.example, .69 sub.example.net (verified)
 
 Domains: good.example.com (A), mxonly.example.com (MX only), aaaa.example.com
 (AAAA only), txtonly.example.com (no address, no MX), servfail.example and
@@ -28,6 +30,9 @@ host11.example.com.      SERVFAIL
 12.0.0.127.in-addr.arpa. 300 PTR host12.example.com.
 host12.example.com.      300 A 127.0.0.99
 13.0.0.127.in-addr.arpa. TIMEOUT
+14.0.0.127.in-addr.arpa. 300 PTR example.net.
+68.0.0.127.in-addr.arpa. 300 PTR aonly.example.
+69.0.0.127.in-addr.arpa. 300 PTR sub.example.net.
 good.example.com.        300 A 127.0.0.50
 mxonly.example.com.      300 MX 10 good.example.com.
 aaaa.example.com.        300 AAAA ::1

@@ -365,6 +365,8 @@ def test_helo_dns_access(dns: DnsServer, restriction: str, helo: str, reply: str
     ("check_client_ns_access", NO_FORWARD, None),  # unknown: not checked
     ("check_reverse_client_hostname_ns_access",
      client("127.0.0.8", "unknown", "perm", "sub.example.net", "ok"), "name ns"),
+    ("check_reverse_client_hostname_mx_access",
+     client("127.0.0.14", "unknown", "perm", "example.net", "ok"), "addr66"),
     ("check_reverse_client_hostname_a_access", NO_PTR, None),
 ])
 def test_client_dns_access(dns: DnsServer, restriction: str, facts: Facts, reply: str | None,
@@ -372,5 +374,7 @@ def test_client_dns_access(dns: DnsServer, restriction: str, facts: Facts, reply
     checks, _ = session(f"smtpd_client_restrictions = {restriction} {MAP}\n"
                         "smtpd_delay_reject = no\n", dns)
     got = checks.connect(facts).reply
-    assert (str(got) if got else None) == (
-        f"554 5.7.1 <{facts.namaddr}>: Client host rejected: {reply}" if reply else None)
+    subject = (f"<{facts.reverse_name}>: Unverified Client host" if "reverse" in restriction
+               else f"<{facts.namaddr}>: Client host")
+    assert (str(got) if got else None) == (f"554 5.7.1 {subject} rejected: {reply}"
+                                           if reply else None)

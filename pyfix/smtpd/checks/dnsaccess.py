@@ -24,7 +24,8 @@ DESCRIPTION
     smtpd_access_maps), then for each of its addresses (and their
     network prefixes).  The first value that decides is an access(5)
     result (access.py's access_verdict), with the wording of the stage:
-    "<a@example.net>: Sender address rejected: TEXT".  OK is not allowed
+    "<a@example.net>: Sender address rejected: TEXT"; the reverse client
+    hostname checks say "<NAME>: Unverified Client host rejected: TEXT".  OK is not allowed
     here: smtpd logs "restriction NAME returns OK for WHAT", "this is
     not allowed for security reasons", "use DUNNO instead of OK if you
     want to make an exception" and answers "451 4.3.5 Server
@@ -91,7 +92,7 @@ def target(request: Request, kind: str) -> Target | None:
         name = request.reverse_name
         if name == "unknown":
             return None
-        return Target(name, name, "Client host", request.namaddr)
+        return Target(name, name, "Unverified Client host", name)
     if kind == "helo":
         name = request.helo or ""
         if not name or name.startswith("["):
