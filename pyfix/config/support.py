@@ -122,6 +122,7 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "invalid_hostname_reject_code", "unknown_hostname_reject_code",
         "unknown_helo_hostname_tempfail_action", "unknown_client_reject_code",
         "unknown_address_reject_code", "unknown_address_tempfail_action",
+        "permit_mx_backup_networks",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

@@ -18,6 +18,12 @@ timeout.example (temporary failures), nullmx.example (RFC 7505), example.net
 example.net's), goodmx.example (MX and NS good.example.com), aonly.example (A
 only), servfailmx.example, mxservfail.example (its MX host fails), nodata-mx.example
 (its MX host has no address record).
+
+permit_mx_backup (this host is mail.local.example, 127.0.0.1): backup.example
+(primary.example 127.0.0.70, then this host), primlocal.example (this host
+first), onlylocal.example, equal.example (this host ties with the primary),
+backupfar.example (primary far.example 127.0.0.5), backupsf.example (primary
+servfail.example), mxsf.example (MX lookup SERVFAIL), nomx.example (no MX).
 """
 
 ZONE = """
@@ -51,4 +57,20 @@ aonly.example.           300 A 127.0.0.68
 servfailmx.example.      SERVFAIL
 mxservfail.example.      300 MX 10 servfail.example.
 nodata-mx.example.       300 MX 10 txtonly.example.com.
+backup.example.          300 MX 10 primary.example.
+backup.example.          300 MX 20 mail.local.example.
+primary.example.         300 A 127.0.0.70
+mail.local.example.      300 A 127.0.0.1
+primlocal.example.       300 MX 10 mail.local.example.
+primlocal.example.       300 MX 20 primary.example.
+backupfar.example.       300 MX 10 far.example.
+backupfar.example.       300 MX 20 mail.local.example.
+far.example.             300 A 127.0.0.5
+mxsf.example.            SERVFAIL
+nomx.example.            300 A 127.0.0.1
+onlylocal.example.       300 MX 10 mail.local.example.
+equal.example.           300 MX 10 mail.local.example.
+equal.example.           300 MX 10 primary.example.
+backupsf.example.        300 MX 10 servfail.example.
+backupsf.example.        300 MX 20 mail.local.example.
 """

@@ -28,7 +28,7 @@ from tests.smtpd.rcpt import SyncChecks
 
 BASE = ("myhostname = mail.example.test\nmydomain = example.test\n"
         "mydestination = $myhostname, localhost\nlocal_recipient_maps =\n"
-        "mynetworks = 127.0.0.1/32\ninet_protocols = ipv4\n"
+        "mynetworks = 127.0.0.1/32\ninet_protocols = ipv4\ninet_interfaces = 127.0.0.1\n"
         "smtpd_relay_restrictions = reject_unauth_destination\nrelay_domains = static:ALL\n")
 NAMED = Facts("host7.example.com", "127.0.0.7", "host7.example.com[127.0.0.7]", "x",
               "a@good.example.com")
@@ -378,3 +378,38 @@ def test_client_dns_access(dns: DnsServer, restriction: str, facts: Facts, reply
                else f"<{facts.namaddr}>: Client host")
     assert (str(got) if got else None) == (f"554 5.7.1 {subject} rejected: {reply}"
                                            if reply else None)
+
+
+MX_BACKUP = [  # domain, without permit_mx_backup_networks, with 127.0.0.64/26
+    ("backup.example", None, None),
+    ("backupfar.example", None, "relay"),
+    ("primlocal.example", "relay", "relay"),
+    ("onlylocal.example", "relay", "relay"),
+    ("equal.example", "relay", "relay"),
+    ("nomx.example", "relay", "relay"),
+    ("nx.example.com", "relay", "relay"),
+    ("mail.example.test", None, None),  # an authorized destination
+    ("mxsf.example", "450 4.4.4 <{}>: Recipient address rejected: Unable to look up mail "
+     "exchanger information: Host not found, try again",
+     "450 4.4.4 <{}>: Recipient address rejected: Unable to look up mail "
+     "exchanger information: Host not found, try again"),
+    ("backupsf.example", None, "450 4.4.4 <{}>: Recipient address rejected: Unable to look "
+     "up mail exchanger host servfail.example: Temporary failure in name resolution"),
+]
+
+
+@pytest.mark.parametrize(("domain", "plain", "networks"), MX_BACKUP)
+def test_permit_mx_backup(dns: DnsServer, domain: str, plain: str | None,
+                          networks: str | None) -> None:
+    for extra, expected in (("", plain), ("permit_mx_backup_networks = 127.0.0.64/26\n",
+                                          networks)):
+        checks, _ = session("relay_domains =\nsmtpd_relay_restrictions = permit_mx_backup, "
+                            "reject_unauth_destination\n" + extra, dns)
+        for local in ("b", "b%x.example"):  # sender-specified routing is never permitted
+            address = f"{local}@{domain}"
+            reply = checks.recipient(NAMED, address).reply
+            want = expected if local == "b" else "relay"
+            if want == "relay":
+                want = "554 5.7.1 <{}>: Relay access denied"
+            assert (str(reply) if reply else None) == (
+                want.format(address) if want else None), (extra, address)

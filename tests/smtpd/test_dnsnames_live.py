@@ -12,7 +12,7 @@ address" warnings; HELO syntax and DNS checks (and their Postfix 1.x
 names); reject_unknown_sender_domain / _recipient_domain with null MX,
 SERVFAIL and time-outs, unknown_*_reject_code and the *_tempfail_action
 values (defer_if_permit and defer); the MX, NS and A access checks with
-their warnings.  Mail comes from 127.0.0.7 ... 127.0.0.13, outside
+their warnings; permit_mx_backup with and without permit_mx_backup_networks.  Mail comes from 127.0.0.7 ... 127.0.0.13, outside
 mynetworks (127.0.0.1/32).
 """
 
@@ -193,3 +193,15 @@ def test_client_mx_ns_a_access() -> None:
          for addr in ("127.0.0.7", "127.0.0.8", "127.0.0.9", "127.0.0.12", "127.0.0.14",
                       "127.0.0.68", "127.0.0.69")],
         ignore=[POSTMASTER_NOTICE])
+
+
+@pytest.mark.parametrize("networks", ["", "permit_mx_backup_networks = 127.0.0.64/26\n"])
+def test_permit_mx_backup(networks: str) -> None:
+    run("relay_domains =\n"
+        "smtpd_relay_restrictions = permit_mx_backup, reject_unauth_destination\n" + networks,
+        [(domain, "127.0.0.7", [b"EHLO x\r\n", b"MAIL FROM:<a@good.example.com>\r\n",
+                                f"RCPT TO:<b@{domain}>\r\n".encode(),
+                                f"RCPT TO:<b%x.example@{domain}>\r\n".encode(), QUIT])
+         for domain in ("backup.example", "primlocal.example", "backupfar.example",
+                        "mxsf.example", "nomx.example", "onlylocal.example", "equal.example",
+                        "backupsf.example", "nx.example.com", "mail.example.test")])

@@ -26,6 +26,7 @@ from pyfix.smtpd.checks import (  # noqa: F401  (registration)
     dnsaccess,
     generic,
     helo,
+    mxbackup,
     names,
     relay,
 )
