@@ -2,7 +2,7 @@
     pyfix.smtpd.peer - the client's name, as smtpd finds it at connect
 
 SUMMARY
-    PeerName, NAME_OK, NAME_TEMP, NAME_PERM, lookup_peer(), name_status_of()
+    PeerName, NAME_OK, NAME_TEMP, NAME_PERM, lookup_peer(), complete()
 
 DESCRIPTION
     At connect, smtpd names the client as Postfix does, with the C
@@ -64,6 +64,15 @@ class PeerName:
 def name_status_of(name: str) -> str:
     """The status that a name alone implies (for callers that know no more)."""
     return NAME_PERM if name == UNKNOWN else NAME_OK
+
+
+def complete(client_name: str, name_status: str, reverse_name: str,
+             reverse_status: str) -> tuple[str, str, str]:
+    """(name_status, reverse_name, reverse_status), with what client_name
+    implies where a value is "" (for callers that know no more)."""
+    reverse_name = reverse_name or client_name
+    return (name_status or name_status_of(client_name), reverse_name,
+            reverse_status or name_status_of(reverse_name))
 
 
 def _status(exc: BaseException) -> str:

@@ -25,6 +25,7 @@ from pyfix.smtpd.relay import RelayPolicy
 from tests.dnsserver import DnsServer
 from tests.smtpd.dnsnames_zone import ZONE
 from tests.smtpd.rcpt import SyncChecks
+from tests.smtpd.test_checks import Log
 
 BASE = ("myhostname = mail.example.test\nmydomain = example.test\n"
         "mydestination = $myhostname, localhost\nlocal_recipient_maps =\n"
@@ -41,17 +42,6 @@ def dns() -> Iterator[DnsServer]:
         yield server
     finally:
         server.stop()
-
-
-class Log:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def info(self, text: str) -> None:
-        self.lines.append(text)
-
-    def warn(self, text: str) -> None:
-        self.lines.append(f"warning: {text}")
 
 
 def session(text: str, dns: DnsServer | None = None) -> tuple[SyncChecks, Log]:

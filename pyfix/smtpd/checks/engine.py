@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pyfix.config.lists import split_list
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.checks.settings import CheckSettings
-from pyfix.smtpd.peer import name_status_of
+from pyfix.smtpd.peer import complete
 from pyfix.tables.base import TableError
 
 # Postfix stops expanding restriction classes (access map values that are
@@ -121,9 +121,8 @@ class Request:
     reverse_status: str = ""
 
     def __post_init__(self) -> None:
-        self.name_status = self.name_status or name_status_of(self.client_name)
-        self.reverse_name = self.reverse_name or self.client_name
-        self.reverse_status = self.reverse_status or name_status_of(self.reverse_name)
+        self.name_status, self.reverse_name, self.reverse_status = complete(
+            self.client_name, self.name_status, self.reverse_name, self.reverse_status)
 
     def reject(self, reason: str, code: int | None = None, enhanced: str = "5.7.1",
                subject: tuple[str, str] | None = None) -> Verdict:

@@ -39,6 +39,8 @@ DIAGNOSTICS
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyfix.smtp.hostname import valid_hostaddr, valid_hostname, valid_mailhost_literal
 from pyfix.smtpd.checks.dnslookup import FOUND, NULLMX, RETRY, name_status, tempfail
 from pyfix.smtpd.checks.engine import DUNNO, Context, Request, Step, Verdict, restriction
@@ -60,34 +62,32 @@ def _helo(request: Request) -> str:
     return name[:-1] if name.endswith(".") else name
 
 
-@restriction("reject_invalid_helo_hostname")
-@restriction("reject_invalid_hostname")
-def reject_invalid_helo_hostname(ctx: Context, request: Request, step: Step) -> Verdict:
+def _syntax(ctx: Context, request: Request, good: Callable[[str], bool], reason: str,
+            code: int) -> Verdict:
+    """DUNNO for no HELO, a valid literal or a name that good() accepts."""
     if not request.helo:
         return DUNNO
     name = _helo(request)
     bad = _bad_literal(ctx, request, name)
     if bad is not None:
         return bad
-    if name.startswith("[") or valid_hostname(name) or valid_hostaddr(name):
+    if name.startswith("[") or good(name):
         return DUNNO
-    return request.reject("Invalid name",
-                          ctx.settings.config.get_int("invalid_hostname_reject_code"), "5.5.2")
+    return request.reject(reason, code, "5.5.2")
+
+
+@restriction("reject_invalid_helo_hostname")
+@restriction("reject_invalid_hostname")
+def reject_invalid_helo_hostname(ctx: Context, request: Request, step: Step) -> Verdict:
+    return _syntax(ctx, request, lambda name: valid_hostname(name) or valid_hostaddr(name),
+                   "Invalid name", ctx.settings.config.get_int("invalid_hostname_reject_code"))
 
 
 @restriction("reject_non_fqdn_helo_hostname")
 @restriction("reject_non_fqdn_hostname")
 def reject_non_fqdn_helo_hostname(ctx: Context, request: Request, step: Step) -> Verdict:
-    if not request.helo:
-        return DUNNO
-    name = _helo(request)
-    bad = _bad_literal(ctx, request, name)
-    if bad is not None:
-        return bad
-    if name.startswith("[") or ("." in name and valid_hostname(name)):
-        return DUNNO
-    return request.reject("need fully-qualified hostname", ctx.settings.non_fqdn_reject_code,
-                          "5.5.2")
+    return _syntax(ctx, request, lambda name: "." in name and valid_hostname(name),
+                   "need fully-qualified hostname", ctx.settings.non_fqdn_reject_code)
 
 
 @restriction("reject_unknown_helo_hostname")

@@ -68,7 +68,7 @@ from pyfix.smtpd.checks.engine import (
 )
 from pyfix.smtpd.checks.relay import COMPAT_RELAY_DOMAINS
 from pyfix.smtpd.checks.settings import CheckSettings
-from pyfix.smtpd.peer import name_status_of
+from pyfix.smtpd.peer import complete
 from pyfix.smtpd.relay import RelayPolicy
 
 # The names that make a relay check (Postfix's start-up test).
@@ -105,9 +105,8 @@ class Facts:
     reverse_status: str = ""
 
     def __post_init__(self) -> None:
-        self.name_status = self.name_status or name_status_of(self.client_name)
-        self.reverse_name = self.reverse_name or self.client_name
-        self.reverse_status = self.reverse_status or name_status_of(self.reverse_name)
+        self.name_status, self.reverse_name, self.reverse_status = complete(
+            self.client_name, self.name_status, self.reverse_name, self.reverse_status)
 
 
 @dataclass
