@@ -13,6 +13,8 @@ DESCRIPTION
     core's requests with the restriction lists (pyfix.smtpd.checks: RCPT,
     and VRFY as Postfix does) and the queue file,
     and writes the core's log lines through the service's mail log.
+    The client's names and their lookup status come from peer.py; its
+    warnings go to the log before "connect from".
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, mail_name,
     myhostname, and those of pyfix.smtpd.checks and relay.py.

@@ -9,7 +9,10 @@ DESCRIPTION
     module per family of restrictions: generic.py (permit, reject,
     defer, permit_mynetworks, permit_sasl_authenticated), relay.py
     (reject_unauth_destination and friends, check_relay_domains),
-    address.py (reject_non_fqdn_*), access.py (check_client_access).
+    address.py (reject_non_fqdn_*), access.py (check_client_access),
+    helo.py (HELO name syntax and DNS), names.py (unknown client names
+    and domains), dnsaccess.py (check_*_{mx,ns,a}_access), mxbackup.py
+    (permit_mx_backup); dnslookup.py holds their DNS helpers.
     smtpd.py applies the lists at each stage of an SMTP session, with
     smtpd_delay_reject and compatibility_level as Postfix 3.7 does.
     Importing the package registers every family's names.
