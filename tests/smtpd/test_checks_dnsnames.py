@@ -196,6 +196,16 @@ def test_unknown_helo_hostname_tempfail(dns: DnsServer, action: str) -> None:
     assert str(checks.recipient(facts, "c@good.example.com").reply) == deferred
 
 
+def test_unknown_helo_hostname_defer_if_permit_at_etrn(dns: DnsServer) -> None:
+    checks, _ = session("smtpd_helo_restrictions = reject_unknown_helo_hostname\n"
+                        "smtpd_etrn_restrictions = permit\n", dns)
+    facts = Facts("host7.example.com", "127.0.0.7", "host7.example.com[127.0.0.7]",
+                  "servfail.example")
+    assert checks.helo(facts).reply is None
+    assert str(checks.etrn(facts, "example.com").reply) == (
+        "450 4.7.1 <servfail.example>: Helo command rejected: Host not found")
+
+
 SENDER_NOT_FOUND = "{} {} <{}>: Sender address rejected: Domain not found"
 RCPT_NOT_FOUND = "{} {} <{}>: Recipient address rejected: Domain not found"
 

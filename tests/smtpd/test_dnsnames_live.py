@@ -72,7 +72,7 @@ HELO_NAMES = ["good.example.com", "mxonly.example.com", "aaaa.example.com",
               "nullmx.example", "nodot", "[127.0.0.1]", "[1.2.3]", "bad_name.example.com",
               "-x.example.com", "good.example.com.", "1.2.3.4", "[IPv6:::1]", "a..b.example",
               "x" * 70 + ".example.com", "[127.0.0.1", "::1", "IPv6:::1", "host.", "a_b",
-              "[001.2.3.4]"]
+              "[001.2.3.4]", "b\u00fccher.example"]
 
 
 def helo_dialogues(names: Sequence[str]) -> list[tuple[str, str, Sequence[StepSpec]]]:
@@ -148,6 +148,14 @@ def test_helo_defer_if_permit_waits_for_rcpt() -> None:
                               b"RCPT TO:<b@good.example.com>\r\n",
                               b"RCPT TO:<c@good.example.com>\r\n", b"RSET\r\n", QUIT])
          for name in ("servfail.example", "timeout.example", "nx.example.com")])
+
+
+def test_helo_defer_if_permit_at_etrn() -> None:
+    """The ETRN stage ends in a permit: the HELO's deferral answers it."""
+    run("smtpd_helo_restrictions = reject_unknown_helo_hostname\n"
+        "smtpd_etrn_restrictions = permit\n",
+        [(name, "127.0.0.7", [f"HELO {name}\r\n".encode(), b"ETRN example.com\r\n", QUIT])
+         for name in ("servfail.example", "nx.example.com", "good.example.com")])
 
 
 ACCESS_DOMAINS = ["example.net", "aonly.example", "goodmx.example", "servfailmx.example",
