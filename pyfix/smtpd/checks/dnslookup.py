@@ -38,14 +38,13 @@ DIAGNOSTICS
 from __future__ import annotations
 
 from pyfix.config.lists import split_list
-from pyfix.dns.records import DNS_NULLMX, DNS_RETRY, NO_DATA, DnsLookupError
+from pyfix.dns.records import DNS_FAIL, DNS_NULLMX, DNS_RETRY, NO_DATA, DnsLookupError
 from pyfix.smtp.hostname import valid_hostname
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.checks.engine import (
     CONFIG_ERROR,
     DUNNO,
     Context,
-    Request,
     Result,
     Verdict,
 )
@@ -91,12 +90,6 @@ def tempfail(ctx: Context, parameter: str, action: str, reply: Reply) -> Verdict
     return Verdict(Result.DEFER, CONFIG_ERROR)
 
 
-def temp_reply(request: Request, enhanced: str, reason: str,
-               subject: tuple[str, str] | None = None) -> Reply:
-    """Postfix's 450 for a temporary failure, with enhanced's detail."""
-    return request.reply(450, enhanced, reason, subject)
-
-
 def address_types(ctx: Context) -> tuple[str, ...]:
     protocols = {word.lower() for word in split_list(ctx.settings.config.get("inet_protocols"))}
     if "all" in protocols or not protocols:
@@ -106,17 +99,22 @@ def address_types(ctx: Context) -> tuple[str, ...]:
 
 
 async def address_lookup(ctx: Context, host: str) -> list[str] | str:
-    """host's addresses, or getaddrinfo's error text."""
+    """host's addresses, or getaddrinfo's error text: a temporary failure
+    counts first, then a name without address records, then a server
+    error; otherwise the name does not exist."""
     addresses: list[str] = []
-    error = GAI_NONAME
+    failures: set[str] = set()
     for rtype in address_types(ctx):
         try:
             addresses += [record.data for record in await ctx.settings.dns.lookup(host, rtype)]
         except DnsLookupError as exc:
             if exc.status == DNS_RETRY:
-                error = GAI_AGAIN
-            elif exc.text.endswith(NO_DATA) and error == GAI_NONAME:
-                error = GAI_NODATA
-            elif exc.status != DNS_RETRY and error != GAI_AGAIN and "Non-recoverable" in exc.text:
-                error = GAI_FAIL
-    return addresses or error
+                failures.add(GAI_AGAIN)
+            elif exc.text.endswith(NO_DATA):
+                failures.add(GAI_NODATA)
+            elif exc.status == DNS_FAIL:
+                failures.add(GAI_FAIL)
+    if addresses:
+        return addresses
+    return next((text for text in (GAI_AGAIN, GAI_NODATA, GAI_FAIL) if text in failures),
+                GAI_NONAME)
