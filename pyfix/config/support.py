@@ -129,6 +129,11 @@ IMPLEMENTED: Final[dict[str, frozenset[str] | None]] = {
         "smtpd_policy_service_default_action", "smtpd_policy_service_policy_context",
         "smtpd_null_access_lookup_key",
         "smtpd_reject_footer",
+        # smtpd restrictions on names (smtpd/checks/helo.py, names.py)
+        "invalid_hostname_reject_code", "unknown_hostname_reject_code",
+        "unknown_helo_hostname_tempfail_action", "unknown_client_reject_code",
+        "unknown_address_reject_code", "unknown_address_tempfail_action",
+        "permit_mx_backup_networks",
         # cleanup
         "cleanup_service_name", "always_add_missing_headers", "always_bcc",
         "body_checks", "body_checks_size_limit", "header_checks", "mime_header_checks",

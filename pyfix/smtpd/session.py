@@ -13,6 +13,8 @@ DESCRIPTION
     core's requests with the restriction lists (pyfix.smtpd.checks: RCPT,
     and VRFY as Postfix does) and the queue file,
     and writes the core's log lines through the service's mail log.
+    The client's names and their lookup status come from peer.py; its
+    warnings go to the log before "connect from".
 
     Parameters read: smtpd_timeout, smtpd_peername_lookup, mail_name,
     myhostname, and those of pyfix.smtpd.checks and relay.py.
@@ -30,7 +32,6 @@ import asyncio
 import contextlib
 import functools
 import os
-import socket
 import time
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ from pyfix.smtpd.checks.smtpd import Facts, Outcome, SmtpdChecks
 from pyfix.smtpd.etrn import EtrnHandler
 from pyfix.smtpd.milter_gate import MilterGate
 from pyfix.smtpd.notify import TranscriptNotice
+from pyfix.smtpd.peer import PeerName, lookup_peer
 from pyfix.smtpd.received import received_header
 from pyfix.smtpd.refusal import log_outcome
 from pyfix.smtpd.relay import RelayPolicy
@@ -82,30 +84,12 @@ class SmtpdContext:
     notice: TranscriptNotice | None = None  # notify_classes transcripts
 
 
-async def _client_name(addr: str) -> tuple[str, str]:
-    """The verified client name ("unknown" unless the name resolves back
-    to addr) and the reverse name (the PTR name alone, or "unknown")."""
-    loop = asyncio.get_running_loop()
-    try:
-        name, _ = await asyncio.wait_for(
-            loop.getnameinfo((addr, 0), socket.NI_NAMEREQD), timeout=10)
-    except (TimeoutError, OSError):
-        return "unknown", "unknown"
-    try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(name, None), timeout=10)
-    except (TimeoutError, OSError):
-        return "unknown", str(name)
-    if any(info[4][0] == addr for info in infos):
-        return str(name), str(name)
-    return "unknown", str(name)
-
-
 class Connection:
     def __init__(self, ctx: SmtpdContext, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter, client: ClientInfo,
-                 reverse_name: str = "unknown") -> None:
+                 peer: PeerName | None = None) -> None:
         self.ctx = ctx
-        self.reverse_name = reverse_name
+        self.peer = peer or PeerName()
         self.reader = reader
         self.writer = writer
         self.client = client
@@ -146,7 +130,7 @@ class Connection:
             sender = self.mail.address
         where = session.where
         return Facts(self.client.name, self.client.addr, self.client.namaddr, self.helo, sender,
-                     self.reverse_name, protocol_state=where, protocol_name=session.protocol,
+                     self.peer.reverse_name, protocol_state=where, protocol_name=session.protocol,
                      client_port=self.client.port, server_addr=self.server_addr,
                      server_port=self.server_port, queue_id=session.mail.queue_id or "",
                      recipient_count=session.rcpt.count,
@@ -154,7 +138,9 @@ class Connection:
                      size=(session.mail.act_size if where == "END-OF-MESSAGE"
                            else session.mail.msg_size),
                      instance=self.instance if transaction else "",
-                     pipelined=self.server.has_buffered_input, protocol=self.protocol)
+                     pipelined=self.server.has_buffered_input, protocol=self.protocol,
+                     name_status=self.peer.name_status,
+                     reverse_status=self.peer.reverse_status)
 
     def new_instance(self) -> None:
         """A name for the new mail transaction: process, time, sequence."""
@@ -239,8 +225,8 @@ class Connection:
     def open_stream(self, mail: ev.MailFrom) -> CleanupStream:
         params = mail.params
         client = SmtpClient(name=self.client.name, addr=self.client.addr, port=self.client.port,
-                            helo=self.helo, protocol=self.protocol,
-                            namaddr=self.client.namaddr)
+                            reverse_name=self.peer.reverse_name, helo=self.helo,
+                            protocol=self.protocol, namaddr=self.client.namaddr)
         origin = Origin(rewrite_context=self.ctx.policy.rewrite_context(self.client.addr),
                         log_ident=True, client=client, dsn_envid=params.envid,
                         dsn_ret=DSN_RET_BITS.get((params.ret or "").upper(), 0),
@@ -362,7 +348,8 @@ async def serve_connection(ctx: SmtpdContext, reader: asyncio.StreamReader,
     addr, port = str(peer[0]), str(peer[1])
     if addr.startswith("::ffff:"):
         addr = addr[7:]
-    name, reverse_name = await _client_name(addr) if ctx.peername_lookup else ("unknown",
-                                                                               "unknown")
-    client = ClientInfo(name, addr, port, ctx.settings.client_port_logging)
-    await Connection(ctx, reader, writer, client, reverse_name).run()
+    peer = await lookup_peer(addr) if ctx.peername_lookup else PeerName()
+    for warning in peer.warnings:
+        ctx.log.warn(warning)
+    client = ClientInfo(peer.name, addr, port, ctx.settings.client_port_logging)
+    await Connection(ctx, reader, writer, client, peer).run()

@@ -55,6 +55,7 @@ from pyfix.config.lists import split_list
 from pyfix.smtp.replies import Reply
 from pyfix.smtpd.checks.actions import Actions
 from pyfix.smtpd.checks.settings import CheckSettings
+from pyfix.smtpd.peer import complete
 from pyfix.tables.base import TableError
 
 if TYPE_CHECKING:
@@ -140,9 +141,14 @@ class Request:
     # the wording of an access map lookup whose value is a restriction
     # list: "reject" there says "<client>: Client host rejected: ..."
     reply_class: str = ""
+    # the client name's status and the reverse name's (pyfix.smtpd.peer);
+    # "" follows client_name (a known name is found, "unknown" is not)
+    name_status: str = ""
+    reverse_status: str = ""
 
     def __post_init__(self) -> None:
-        self.reverse_name = self.reverse_name or self.client_name
+        self.name_status, self.reverse_name, self.reverse_status = complete(
+            self.client_name, self.name_status, self.reverse_name, self.reverse_status)
 
     def about(self, subject: tuple[str, str]) -> Request:
         """This request with replies worded for subject (what, class)."""

@@ -89,6 +89,7 @@ from pyfix.smtpd.checks.engine import (
 from pyfix.smtpd.checks.relay import COMPAT_RELAY_DOMAINS
 from pyfix.smtpd.checks.settings import CheckSettings
 from pyfix.smtpd.checks.unlisted import unlisted_verdict
+from pyfix.smtpd.peer import complete
 from pyfix.smtpd.relay import RelayPolicy
 from pyfix.smtpd.unlisted import RECIPIENT, SENDER
 
@@ -137,6 +138,14 @@ class Facts:
     instance: str = ""
     pipelined: bool = False  # unread input after this command
     protocol: str = "SMTP"  # ESMTP after EHLO
+    # the client name's status and the reverse name's (pyfix.smtpd.peer);
+    # "" follows client_name (a known name is found, "unknown" is not)
+    name_status: str = ""
+    reverse_status: str = ""
+
+    def __post_init__(self) -> None:
+        self.name_status, self.reverse_name, self.reverse_status = complete(
+            self.client_name, self.name_status, self.reverse_name, self.reverse_status)
 
 
 @dataclass
@@ -200,7 +209,8 @@ class SessionChecks:
                        etrn_domain=etrn_domain, reject_code=s.reject_code,
                        defer_code=s.defer_code, what=what, pipelined=facts.pipelined,
                        protocol=facts.protocol, reverse_name=facts.reverse_name,
-                       facts=facts)
+                       facts=facts, name_status=facts.name_status,
+                       reverse_status=facts.reverse_status)
 
     async def _run(self, stage: Stage, request: Request) -> Verdict:
         return await evaluate(self.ctx, self.checks.lists[stage], request)
