@@ -5,7 +5,7 @@ SUMMARY
     reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname,
     reject_unknown_helo_hostname (and their Postfix 1.x names
     reject_invalid_hostname, reject_non_fqdn_hostname,
-    reject_unknown_hostname)
+    reject_unknown_hostname, found through engine.LEGACY_NAMES)
 
 DESCRIPTION
     Each is DUNNO when the client sent no HELO/EHLO.  One trailing dot
@@ -77,21 +77,18 @@ def _syntax(ctx: Context, request: Request, good: Callable[[str], bool], reason:
 
 
 @restriction("reject_invalid_helo_hostname")
-@restriction("reject_invalid_hostname")
 def reject_invalid_helo_hostname(ctx: Context, request: Request, step: Step) -> Verdict:
     return _syntax(ctx, request, lambda name: valid_hostname(name) or valid_hostaddr(name),
                    "Invalid name", ctx.settings.config.get_int("invalid_hostname_reject_code"))
 
 
 @restriction("reject_non_fqdn_helo_hostname")
-@restriction("reject_non_fqdn_hostname")
 def reject_non_fqdn_helo_hostname(ctx: Context, request: Request, step: Step) -> Verdict:
     return _syntax(ctx, request, lambda name: "." in name and valid_hostname(name),
                    "need fully-qualified hostname", ctx.settings.non_fqdn_reject_code)
 
 
 @restriction("reject_unknown_helo_hostname")
-@restriction("reject_unknown_hostname")
 async def reject_unknown_helo_hostname(ctx: Context, request: Request, step: Step) -> Verdict:
     name = request.helo or ""
     if not name or name.startswith("["):
