@@ -193,3 +193,13 @@ def test_reject_footer_localtime() -> None:
     assert theirs is not None and ours is not None, (postfix.replies, pyfix.replies)
     assert [len(match.group(1)) for match in (theirs, ours)] == [15, 15]
     assert theirs.group(1)[:7] == ours.group(1)[:7]  # month and day
+
+
+def test_defer_if_permit_answers_before_unlisted_recipients() -> None:
+    """A pending defer_if_permit defers RCPT before
+    smtpd_reject_unlisted_recipient's "User unknown" test runs (Postfix
+    3.7 answers 450 for an unknown local user here, not 550)."""
+    with Differential(COMMON + "local_recipient_maps = inline:{u=1}\n"
+                      "smtpd_recipient_restrictions = defer_if_permit, "
+                      "reject_unauth_destination\n") as diff:
+        diff.check("unlisted", [EHLO, MAIL, rcpt("nobody@mail.example.test"), rcpt(LOCAL), QUIT])

@@ -8,7 +8,7 @@ status codes that Postfix gives a sender and its "mapping DSN status"
 lines for every X.1.Y), at RCPT TO (smtpd_delay_reject = yes) and at MAIL
 FROM; smtpd_reject_unlisted_sender, also after lists that permit;
 unknown_*_reject_code and show_user_unknown_table_name; soft_bounce;
-warn_if_reject (strict xfail until the generic item lands);
+warn_if_reject;
 reject_unlisted_recipient and check_recipient_maps with
 smtpd_reject_unlisted_recipient = no, in the recipient and the sender
 lists; table lookup failures; the *_sender_login_mismatch restrictions
@@ -134,8 +134,7 @@ GROUPS: dict[str, Group] = {
     "warn_if_reject": Group(
         CLASSES + "smtpd_sender_restrictions = warn_if_reject reject_unlisted_sender\n"
         "smtpd_recipient_restrictions = warn_if_reject reject_unlisted_recipient\n",
-        senders(["x@mail.example.test"], [KNOWN, "y@valias.example"]),
-        xfail="warn_if_reject is issue 10 item 2 (generic), not on this branch"),
+        senders(["x@mail.example.test"], [KNOWN, "y@valias.example"])),
     "lookup_failures": Group(
         CLASSES + UNLISTED_SENDER + "relay_recipient_maps = fail:rcpts\n",
         {**senders(["a@relay.example"]), "recipient": mail(KNOWN, ["a@relay.example"])}),
